@@ -18,17 +18,21 @@ type UserStore interface {
 	User(ctx context.Context, p Platform, platformID string) (*User, error)
 	// SaveUser inserts u (setting u.ID) or updates it when u.ID != 0.
 	SaveUser(ctx context.Context, u *User) error
-	// DeleteUser erases the person and every row about them.
+	// DeleteUser erases the person and every row about them, so that their
+	// text does not linger in the database file. Deleting someone who is not
+	// there returns nil, so a repeated /delete succeeds.
 	DeleteUser(ctx context.Context, userID int64) error
 }
 
 // JournalStore keeps reflections.
 type JournalStore interface {
-	// AddReflection stores r durably (it survives a crash once this returns)
-	// and sets r.ID.
+	// AddReflection stores r durably (once it returns, r survives the process
+	// being killed and a power loss) and sets r.ID. It returns ENOTFOUND if the
+	// person no longer exists. Times are kept to the second, in UTC.
 	AddReflection(ctx context.Context, r *Reflection) error
 	// Reflections returns up to limit of the person's reflections, newest
-	// first, skipping offset, and how many there are in all.
+	// first, skipping offset, and how many there are in all. A limit of 0 or
+	// less means all of them.
 	Reflections(ctx context.Context, userID int64, limit, offset int) ([]Reflection, int, error)
 	// CountReflections returns how many reflections the person wrote on
 	// step, or on all steps when step is 0.
