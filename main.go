@@ -1,0 +1,224 @@
+// Command trustbot walks people through a ten-step program for rebuilding
+// trust, one step at a time, in Telegram, Discord or the terminal.
+//
+// main only parses flags, reads the config and wires the packages together;
+// every behaviour lives in the package named after it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+	_ "time/tzdata" // time zones work on machines without a zone database
+
+	"github.com/trustbot/trustbot/adapters/console"
+	"github.com/trustbot/trustbot/bot"
+	"github.com/trustbot/trustbot/content"
+	"github.com/trustbot/trustbot/storage"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// exitCode prints err and maps it to the process exit code: 0 ok, 2 usage or
+// config error, 1 runtime failure.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(stderr, "trustbot:", err)
+	var ce *configError
+	if errors.As(err, &ce) || errors.Is(err, flag.ErrHelp) {
+		return 2
+	}
+	return 1
+}
+
+const usage = `trustbot walks you through a ten-step program for rebuilding trust.
+
+Usage:
+  trustbot chat [-db FILE] [-config FILE]   talk to trustbot in this terminal
+  trustbot serve -config FILE               run the bot on the platforms the config enables
+  trustbot content check FILE               validate a program file
+  trustbot version                          print the version
+  trustbot help                             show this help
+`
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return configErrorf("no command given")
+	}
+	switch args[0] {
+	case "chat":
+		return runChat(ctx, args[1:], stdin, stdout, stderr)
+	case "serve":
+		return runServe(ctx, args[1:], stdout, stderr)
+	case "content":
+		return runContent(args[1:], stdout)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, "trustbot", version)
+		return nil
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return configErrorf("unknown command %q", args[0])
+}
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return configErrorf("see the usage above")
+		}
+		return configErrorf("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return configErrorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
+// defaultChatDB is where `trustbot chat` keeps its journal when neither -db
+// nor a config says otherwise: the user's data directory, so the journey
+// continues from any working directory.
+func defaultChatDB() (string, error) {
+	dir := os.Getenv("XDG_DATA_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("find home directory for the chat database (use -db FILE): %w", err)
+		}
+		dir = filepath.Join(home, ".local", "share")
+	}
+	dir = filepath.Join(dir, "trustbot")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("create %s for the chat database (use -db FILE): %w", dir, err)
+	}
+	return filepath.Join(dir, "chat.db"), nil
+}
+
+// app is what every command that talks to people needs.
+type app struct {
+	cfg    Config
+	store  *storage.Store
+	engine *bot.Engine
+	log    *slog.Logger
+}
+
+func openApp(cfg Config, dbPath string, stderr io.Writer) (*app, error) {
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	program := content.Default()
+	if cfg.Content.Program != "" {
+		p, err := content.LoadFile(cfg.Content.Program)
+		if err != nil {
+			return nil, configErrorf("content.program: %v", err) // the error names the file and line
+		}
+		program = p
+	}
+	st, err := storage.Open(dbPath)
+	if err != nil {
+		return nil, err
+	}
+	eng := &bot.Engine{
+		Program: program, Store: st, Now: time.Now,
+		DefaultTime: cfg.Scheduler.DefaultTime, DefaultTimeZone: cfg.Scheduler.DefaultTimezone,
+	}
+	return &app{cfg: cfg, store: st, engine: eng, log: log}, nil
+}
+
+func runChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlagSet("chat", stderr)
+	dbFlag := fs.String("db", "", "the database `FILE` (default: ~/.local/share/trustbot/chat.db)")
+	cfgFlag := fs.String("config", "", "a config `FILE` (optional)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*cfgFlag)
+	if err != nil {
+		return err
+	}
+	db := *dbFlag
+	switch {
+	case db != "":
+	case *cfgFlag != "":
+		db = cfg.Storage.Path
+	default:
+		if db, err = defaultChatDB(); err != nil {
+			return err
+		}
+	}
+	a, err := openApp(cfg, db, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.store.Close()
+
+	tty := isTerminal(stdin) && isTerminal(stdout)
+	c := &console.Console{
+		Handler: a.engine, In: stdin, Out: stdout, Log: a.log,
+		Styled: tty, Interactive: tty, Echo: !tty, Name: os.Getenv("USER"),
+	}
+	if tty {
+		fmt.Fprintf(stdout, "trustbot — your journal is kept in %s. Type /start to begin, /help for commands, Ctrl-D to leave.\n", db)
+	}
+	return c.Run(ctx)
+}
+
+func isTerminal(v any) bool {
+	f, ok := v.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("serve", stderr)
+	cfgFlag := fs.String("config", "", "the config `FILE`")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *cfgFlag == "" {
+		return configErrorf("serve needs -config FILE (start from config.example.toml)")
+	}
+	if _, err := loadConfig(*cfgFlag); err != nil {
+		return err
+	}
+	return configErrorf("%s: no platform is enabled: this build has no chat platform adapters yet (use `trustbot chat` to talk in the terminal)", *cfgFlag)
+}
+
+func runContent(args []string, stdout io.Writer) error {
+	if len(args) != 2 || args[0] != "check" {
+		return configErrorf("usage: trustbot content check FILE")
+	}
+	p, err := content.LoadFile(args[1])
+	if err != nil {
+		return configErrorf("%v", err)
+	}
+	fmt.Fprintf(stdout, "%s: ok — %q, %d steps\n", args[1], p.Title, len(p.Steps))
+	return nil
+}
