@@ -196,6 +196,17 @@ func isTerminal(v any) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
+// A platform is a chat platform adapter that serve runs.
+type platform struct {
+	name   bot.Platform
+	sender bot.Sender                      // for messages outside a conversation (daily prompts)
+	run    func(ctx context.Context) error // blocks until ctx is done and in-flight work has finished
+}
+
+// A platformStarter returns the platform when the config enables it, and
+// ok=false when it does not.
+type platformStarter func(ctx context.Context, a *app) (p platform, ok bool, err error)
+
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", stderr)
 	cfgFlag := fs.String("config", "", "the config `FILE`")
@@ -205,10 +216,53 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *cfgFlag == "" {
 		return configErrorf("serve needs -config FILE (start from config.example.toml)")
 	}
-	if _, err := loadConfig(*cfgFlag); err != nil {
+	cfg, err := loadConfig(*cfgFlag)
+	if err != nil {
 		return err
 	}
-	return configErrorf("%s: no platform is enabled: this build has no chat platform adapters yet (use `trustbot chat` to talk in the terminal)", *cfgFlag)
+	// Each platform adds its starter here, in the order they start.
+	starters := []platformStarter{}
+	a, err := openApp(cfg, cfg.Storage.Path, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.store.Close()
+
+	var platforms []platform
+	for _, start := range starters {
+		p, ok, err := start(ctx, a)
+		if err != nil {
+			return err
+		}
+		if ok {
+			platforms = append(platforms, p)
+		}
+	}
+	if len(platforms) == 0 {
+		return configErrorf("%s: no platform is enabled: set enabled = true under [telegram] or [discord] (or use `trustbot chat` to talk in the terminal)", *cfgFlag)
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, len(platforms))
+	for _, p := range platforms {
+		go func() {
+			err := p.run(ctx)
+			if err != nil {
+				err = fmt.Errorf("%s: %w", p.name, err)
+			}
+			errc <- err
+		}()
+	}
+	// The first platform to fail stops the others; a signal stops all.
+	var first error
+	for range platforms {
+		if err := <-errc; err != nil && first == nil {
+			first = err
+			cancel()
+		}
+	}
+	return first
 }
 
 func runContent(args []string, stdout io.Writer) error {
