@@ -22,6 +22,7 @@ import (
 	"github.com/trustbot/trustbot/adapters/console"
 	"github.com/trustbot/trustbot/bot"
 	"github.com/trustbot/trustbot/content"
+	"github.com/trustbot/trustbot/scheduler"
 	"github.com/trustbot/trustbot/storage"
 )
 
@@ -54,6 +55,11 @@ const usage = `trustbot walks you through a ten-step program for rebuilding trus
 Usage:
   trustbot chat [-db FILE] [-config FILE]   talk to trustbot in this terminal
   trustbot serve -config FILE               run the bot on the platforms the config enables
+  trustbot stats [-config FILE | -db FILE]  how many people are where; counts only, never text
+  trustbot backup [-config FILE | -db FILE] OUT
+                                            write a consistent copy of the database, also while serving
+  trustbot keygen FILE                      write a new encryption key file (mode 0600)
+  trustbot rekey -config FILE -new FILE     seal every journal with a new key (stop serve first)
   trustbot content check FILE               validate a program file
   trustbot version                          print the version
   trustbot help                             show this help
@@ -71,6 +77,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runServe(ctx, args[1:], stdout, stderr)
 	case "content":
 		return runContent(args[1:], stdout)
+	case "stats":
+		return runStats(ctx, args[1:], stdout, stderr)
+	case "backup":
+		return runBackup(ctx, args[1:], stdout, stderr)
+	case "keygen":
+		return runKeygen(args[1:], stdout)
+	case "rekey":
+		return runRekey(ctx, args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "trustbot", version)
 		return nil
@@ -138,18 +152,40 @@ func openApp(cfg Config, dbPath string, stderr io.Writer) (*app, error) {
 		}
 		program = p
 	}
-	st, err := storage.Open(dbPath)
+	st, err := openStore(cfg, dbPath, log)
 	if err != nil {
 		return nil, err
 	}
 	eng := &bot.Engine{
 		Program: program, Store: st, Now: time.Now,
 		DefaultTime: cfg.Scheduler.DefaultTime, DefaultTimeZone: cfg.Scheduler.DefaultTimezone,
+		Schedule: planner(cfg), Admins: cfg.Admin.ids(),
 	}
 	return &app{cfg: cfg, store: st, engine: eng, log: log}, nil
 }
 
+// planner plans daily prompts with the config's quiet hours.
+func planner(cfg Config) scheduler.Planner {
+	return scheduler.Planner{QuietStart: cfg.Scheduler.QuietStart, QuietEnd: cfg.Scheduler.QuietEnd}
+}
+
+// newScheduler returns the daily-prompt scheduler, sending through senders.
+func (a *app) newScheduler(senders map[bot.Platform]bot.Sender) *scheduler.Scheduler {
+	return &scheduler.Scheduler{
+		Planner: planner(a.cfg), Store: a.store, Nudger: a.engine, Senders: senders,
+		Tick: a.cfg.Scheduler.Tick, Now: a.engine.Now, Log: a.log,
+	}
+}
+
+// storage implements the scheduler's Store; checked here, as neither imports the other.
+var _ scheduler.Store = (*storage.Store)(nil)
+
 func runChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	return runChatClock(ctx, args, stdin, stdout, stderr, time.Now)
+}
+
+// runChatClock is runChat with a clock, so that tests can move time.
+func runChatClock(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, now func() time.Time) error {
 	fs := newFlagSet("chat", stderr)
 	dbFlag := fs.String("db", "", "the database `FILE` (default: ~/.local/share/trustbot/chat.db)")
 	cfgFlag := fs.String("config", "", "a config `FILE` (optional)")
@@ -175,6 +211,7 @@ func runChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return err
 	}
 	defer a.store.Close()
+	a.engine.Now, a.store.Now = now, now
 
 	tty := isTerminal(stdin) && isTerminal(stdout)
 	c := &console.Console{
@@ -184,7 +221,15 @@ func runChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if tty {
 		fmt.Fprintf(stdout, "trustbot — your journal is kept in %s. Type /start to begin, /help for commands, Ctrl-D to leave.\n", db)
 	}
-	return c.Run(ctx)
+	// Daily prompts run beside the conversation and print into it.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sched := a.newScheduler(map[bot.Platform]bot.Sender{bot.PlatformConsole: c})
+	schedDone := make(chan error, 1)
+	go func() { schedDone <- sched.Run(ctx) }()
+	err = c.Run(ctx)
+	cancel()
+	return errors.Join(err, <-schedDone)
 }
 
 func isTerminal(v any) bool {
@@ -220,8 +265,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if err := cfg.checkEncryption(*cfgFlag); err != nil {
+		return err
+	}
 	// Each platform adds its starter here, in the order they start.
-	starters := []platformStarter{}
+	starters := []platformStarter{startTelegram, startDiscord}
 	a, err := openApp(cfg, cfg.Storage.Path, stderr)
 	if err != nil {
 		return err
@@ -244,6 +292,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// Daily prompts go through the platforms' senders; on shutdown the
+	// scheduler stops claiming and lets in-flight sends finish.
+	senders := map[bot.Platform]bot.Sender{}
+	for _, p := range platforms {
+		if p.sender != nil {
+			senders[p.name] = p.sender
+		}
+	}
+	schedDone := make(chan error, 1)
+	go func() { schedDone <- a.newScheduler(senders).Run(ctx) }()
 	errc := make(chan error, len(platforms))
 	for _, p := range platforms {
 		go func() {
@@ -261,6 +319,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			first = err
 			cancel()
 		}
+	}
+	cancel()
+	if err := <-schedDone; err != nil && first == nil {
+		first = fmt.Errorf("scheduler: %w", err)
 	}
 	return first
 }

@@ -3,8 +3,9 @@
 // an incoming message into replies.
 //
 // It imports the standard library only. It declares the small interfaces it
-// consumes (Store, Sender); storage, the scheduler and the platform adapters
-// implement or call them. No chat-platform type, parse mode or SQL lives here.
+// consumes (Store, Sender, Scheduler); storage, the scheduler and the
+// platform adapters implement or call them. No chat-platform type, parse
+// mode or SQL lives here.
 package bot
 
 import (
@@ -75,7 +76,33 @@ func (p *Program) Step(n int) (Step, bool) {
 // Crisis is what the bot says when a message sounds like someone is in
 // danger: a calm message and where to find help.
 type Crisis struct {
-	Message   string
+	Message string
+	// Resources are for people whose country is unknown or not listed:
+	// general numbers for several countries and a worldwide directory.
+	Resources []Resource
+	// Countries are the helplines of single countries, by code. A
+	// validated program lists each code once.
+	Countries []Country
+}
+
+// ForCountry returns the helplines of the country with the ISO 3166-1
+// alpha-2 code (upper case), and whether the program lists it.
+func (c Crisis) ForCountry(code string) (Country, bool) {
+	if code == "" {
+		return Country{}, false
+	}
+	for _, cc := range c.Countries {
+		if cc.Code == code {
+			return cc, true
+		}
+	}
+	return Country{}, false
+}
+
+// Country is one country's emergency number and helplines.
+type Country struct {
+	Code      string // ISO 3166-1 alpha-2, upper case: "GB", "DE"
+	Name      string // "United Kingdom"
 	Resources []Resource
 }
 
@@ -83,7 +110,21 @@ type Crisis struct {
 type Resource struct {
 	Name    string
 	Contact string
+	Kind    ResourceKind // optional in the general list; every country has an emergency one
 }
+
+// ResourceKind says what a resource is for.
+type ResourceKind string
+
+const (
+	ResourceOther     ResourceKind = ""          // a directory, a website
+	ResourceEmergency ResourceKind = "emergency" // police, ambulance: immediate danger
+	ResourceCrisis    ResourceKind = "crisis"    // suicide and emotional crisis lines
+	ResourceAbuse     ResourceKind = "abuse"     // domestic abuse and violence lines
+)
+
+// ResourceKinds lists the kinds a program file may name.
+var ResourceKinds = []ResourceKind{ResourceEmergency, ResourceCrisis, ResourceAbuse}
 
 // Step is one step of a program.
 type Step struct {
@@ -130,6 +171,31 @@ type User struct {
 	Paused      bool
 	PausedUntil time.Time // zero: until /resume
 	Unreachable bool      // the platform said we cannot reach them; cleared when they write
+
+	// The daily prompt's schedule. The engine plans NextDue (through its
+	// Scheduler) and SaveUser stores it; LastNudgeAt and NudgeStreak are
+	// written only by the scheduler's claims, so a save never undoes them.
+	NextDue     time.Time // when the next daily prompt is due (UTC); zero: none planned
+	LastNudgeAt time.Time // the instant the last claimed daily prompt was due
+	NudgeStreak int       // daily prompts in a row, up to LastNudgeAt, with no message in between
+
+	// Care settings (see care.go).
+	//
+	// Discreet keeps notifications neutral and marks every reply Protect.
+	Discreet bool
+	// Country is an ISO 3166-1 alpha-2 code, upper case, for the helplines
+	// of the safety answer; "" when unknown.
+	Country string
+	// Pace is the fewest days between daily prompts: 0 or 1 daily, 2 every
+	// other day. The scheduler's back-off may space them further.
+	Pace int
+	// Flow is the guided flow in progress, and FlowStep its question
+	// (0-based). While one is on, plain text answers it.
+	Flow     Flow
+	FlowStep int
+	// CheckInAt is when the last "How are things today?" daily prompt was
+	// due. Like LastNudgeAt it is written only by the scheduler's claims.
+	CheckInAt time.Time
 
 	StartedAt  time.Time
 	LastSeenAt time.Time

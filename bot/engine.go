@@ -30,6 +30,14 @@ type Engine struct {
 	// DefaultTime ("HH:MM") and DefaultTimeZone (IANA) are given to new users.
 	DefaultTime     string
 	DefaultTimeZone string
+	// Schedule plans daily prompts after each turn; nil plans none.
+	Schedule Scheduler
+	// Admins are the platform user ids, per platform, who may use /stats
+	// in a private chat; to anyone else it is an unknown command.
+	Admins map[Platform][]string
+	// Wipers clear recent messages from a chat, for /wipe, per platform;
+	// set before the first Handle. A platform without one says it can't.
+	Wipers map[Platform]Wiper
 }
 
 func (e *Engine) now() time.Time {
@@ -77,8 +85,14 @@ func (e *Engine) handle(ctx context.Context, in Incoming) ([]Reply, error) {
 		if in.Name != "" {
 			u.Name = in.Name
 		}
+		if u.Paused && !u.PausedUntil.IsZero() && !u.LastSeenAt.Before(u.PausedUntil) {
+			u.Paused, u.PausedUntil = false, time.Time{} // the pause has run out
+		}
 	}
 
+	if u != nil && u.Flow != FlowNone && flowDone(in, cmd, isCmd) {
+		u.Flow, u.FlowStep = FlowNone, 0 // answers so far are kept
+	}
 	var replies []Reply
 	switch {
 	case in.Action != nil:
@@ -93,8 +107,14 @@ func (e *Engine) handle(ctx context.Context, in Incoming) ([]Reply, error) {
 	}
 	// A deleted user has ID 0; a user created in this turn was saved already.
 	if u != nil && u.ID != 0 {
+		e.plan(u) // any message ends a back-off, and settings may have changed
 		if err := e.Store.SaveUser(ctx, u); err != nil {
 			return nil, fmt.Errorf("save user: %w", err)
+		}
+		if u.Discreet {
+			for i := range replies {
+				replies[i] = discreet(replies[i])
+			}
 		}
 	}
 	return replies, nil
@@ -151,12 +171,18 @@ func (e *Engine) command(ctx context.Context, u *User, in Incoming, cmd Command)
 		}
 		return e.welcomeBack(u), nil
 	}
+	if cmd.Name == "stats" && e.isAdmin(in) {
+		return e.stats(ctx)
+	}
 	known := false
 	for _, c := range Commands {
 		known = known || c.Name == cmd.Name
 	}
 	if !known {
 		return []Reply{reply("I don't know /", cmd.Name, ". /help lists what I can do.")}, nil
+	}
+	if cmd.Name == "wipe" { // also after /delete: the chat is not the journal
+		return e.wipeAsk(in), nil
 	}
 	if u == nil {
 		switch cmd.Name {
@@ -192,14 +218,28 @@ func (e *Engine) command(ctx context.Context, u *User, in Incoming, cmd Command)
 		return e.pause(u, cmd.Args), nil
 	case "resume":
 		return e.resume(u), nil
+	case "pace":
+		return e.paceCmd(u, cmd.Args), nil
+	case "role":
+		return e.roleCmd(u), nil
+	case "discreet":
+		return e.discreetCmd(u, cmd.Args), nil
+	case "country":
+		return e.countryCmd(u, cmd.Args), nil
+	case "safetyplan":
+		return e.safetyPlan(ctx, u, PlanStart)
 	case "export":
 		return e.export(ctx, u)
 	case "delete":
+		rows := [][]Button{{{Label: "Delete everything", Action: Action{Kind: ActDeleteConfirm}}, {Label: "Cancel", Action: Action{Kind: ActDeleteCancel}}}}
+		if e.Wipers[in.Platform] != nil {
+			rows = append(rows, []Button{{Label: "Delete everything and clear this chat", Action: Action{Kind: ActDeleteWipe}}})
+		}
 		return []Reply{{
 			Text: (&textBuilder{}).bold("Erase everything?").para().
 				plain("This deletes your journal, your progress and your settings for good. ",
 					"If you'd like a copy first, /export sends you one.").text(),
-			Buttons:  [][]Button{{{Label: "Delete everything", Action: Action{Kind: ActDeleteConfirm}}, {Label: "Cancel", Action: Action{Kind: ActDeleteCancel}}}},
+			Buttons:  rows,
 			Personal: true,
 		}}, nil
 	}
@@ -208,19 +248,44 @@ func (e *Engine) command(ctx context.Context, u *User, in Incoming, cmd Command)
 
 // action answers a button press.
 func (e *Engine) action(ctx context.Context, u *User, in Incoming, a Action) ([]Reply, error) {
+	switch a.Kind { // the chat is not the journal: these work after /delete too
+	case ActWipe:
+		t, err := e.wipe(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		if u != nil {
+			t = append(t, Span{Text: " Your journal is still stored with me; /delete erases it."})
+		}
+		return []Reply{{Text: t}}, nil
+	case ActWipeCancel:
+		return []Reply{reply("Nothing was removed.")}, nil
+	}
 	if u == nil {
 		return []Reply{reply("I don't have anything stored about you. /start begins the program whenever you are ready.")}, nil
 	}
 	switch a.Kind {
 	case ActRole:
-		u.Role = Role(a.Arg)
-		var b textBuilder
-		if u.Role == RoleNone {
-			b.plain("That's fine. You can tell me later with /start, or never.")
-		} else {
-			b.plain("Thank you for telling me. I'll word my questions with that in mind.")
+		return e.setRole(u, Role(a.Arg)), nil
+	case ActDiscreet:
+		return e.setDiscreet(u, a.Arg == "on"), nil
+	case ActMood:
+		return e.mood(ctx, u, Mood(a.Arg))
+	case ActPace:
+		p, _ := strconv.Atoi(a.Arg)
+		return e.setPace(u, p), nil
+	case ActPlan:
+		return e.safetyPlan(ctx, u, PlanAction(a.Arg))
+	case ActDeleteWipe:
+		t, err := e.wipe(ctx, in)
+		if err != nil {
+			return nil, err
 		}
-		return []Reply{{Text: b.text()}, e.currentStep(u)}, nil
+		if err := e.Store.DeleteUser(ctx, u.ID); err != nil {
+			return nil, fmt.Errorf("delete user: %w", err)
+		}
+		u.ID = 0
+		return []Reply{{Text: append(t, Span{Text: "\n\nAnd everything I kept about you is erased: your journal, your progress and your settings. If you ever want to begin again, /start is here."})}}, nil
 	case ActStep:
 		return []Reply{e.currentStep(u)}, nil
 	case ActReflect:
@@ -263,6 +328,7 @@ func (e *Engine) start(ctx context.Context, in Incoming) ([]Reply, error) {
 		u.TimeZone = "UTC"
 	}
 	e.setPrompt(u, 0)
+	e.plan(u)
 	if err := e.Store.SaveUser(ctx, u); err != nil {
 		// Two first messages at once: the other one created them.
 		if existing, err2 := e.Store.User(ctx, in.Platform, in.UserID); err2 == nil {
@@ -276,13 +342,8 @@ func (e *Engine) start(ctx context.Context, in Incoming) ([]Reply, error) {
 		b.para().italic(e.Program.NotThis)
 	}
 	question := Reply{
-		Text: (&textBuilder{}).plain("Before we begin: which of these fits you best? It only changes how I word my questions, and you can skip it.").text(),
-		Buttons: [][]Button{
-			{{Label: "I broke the trust", Action: Action{Kind: ActRole, Arg: string(RoleRepairing)}}},
-			{{Label: "My trust was broken", Action: Action{Kind: ActRole, Arg: string(RoleHurt)}}},
-			{{Label: "We both want to rebuild", Action: Action{Kind: ActRole, Arg: string(RoleTogether)}}},
-			{{Label: "Skip", Action: Action{Kind: ActRole}}},
-		},
+		Text:    (&textBuilder{}).plain("Before we begin: which of these fits you best? It only changes how I word my questions, and you can skip it.").text(),
+		Buttons: roleButtons(),
 	}
 	return []Reply{{Text: b.text()}, question}, nil
 }
@@ -438,16 +499,20 @@ func (e *Engine) restart(u *User, confirmed bool) []Reply {
 	return []Reply{reply("Here we are at the beginning again. Your journal is kept, and you can reread it with /journal."), e.currentStep(u)}
 }
 
-// plainText stores a reflection, or answers someone in danger.
+// plainText stores a reflection (or answers the flow in progress), and
+// answers someone in danger.
 func (e *Engine) plainText(ctx context.Context, u *User, in Incoming, text string) ([]Reply, error) {
 	crisis := DetectCrisis(text)
 	if u == nil {
 		if crisis {
 			// Nothing is stored for someone who has not started: they were
 			// never told about the journal.
-			return []Reply{e.crisisReply()}, nil
+			return []Reply{e.crisisReply(nil)}, nil
 		}
 		return e.start(ctx, in)
+	}
+	if u.Flow == FlowSafetyPlan {
+		return e.planAnswer(ctx, u, text)
 	}
 	if n := utf8.RuneCountInString(text); n > MaxReflectionRunes {
 		return []Reply{reply(fmt.Sprintf("That's longer than I can keep in one piece (%d characters; I can keep up to %d). Nothing was saved yet: could you send it in two or more parts?", n, MaxReflectionRunes))}, nil
@@ -457,43 +522,14 @@ func (e *Engine) plainText(ctx context.Context, u *User, in Incoming, text strin
 		return nil, fmt.Errorf("add reflection: %w", err)
 	}
 	if crisis {
-		return []Reply{e.crisisReply()}, nil
+		return []Reply{e.crisisReply(u)}, nil
 	}
 	// Reflection ids grow with every entry, so consecutive acknowledgments differ.
-	ack := acknowledgments[int(r.ID%int64(len(acknowledgments)))]
-	return []Reply{{Text: Text{{Text: ack}}, Personal: true}}, nil
-}
-
-// acknowledgments vary so that a reflection never gets a form letter.
-var acknowledgments = []string{
-	"Thank you for writing that down. It's kept in your journal.",
-	"Kept, just for you. Putting it into words is part of the work.",
-	"That's in your journal now. Thank you for being honest with yourself.",
-	"Saved. You can reread everything you've written with /journal.",
-	"Thank you. It's safe in your journal, and no one else sees it.",
-	"Noted and kept. Go gently with yourself tonight.",
-}
-
-func (e *Engine) crisisReply() Reply {
-	var b textBuilder
-	b.plain(e.Program.Crisis.Message)
-	if len(e.Program.Crisis.Resources) > 0 {
-		b.para()
-		for i, r := range e.Program.Crisis.Resources {
-			if i > 0 {
-				b.plain("\n")
-			}
-			b.plain("• ").bold(r.Name).plain(": ", r.Contact)
-		}
-	}
-	return Reply{Text: b.text(), Personal: true}
+	return []Reply{{Text: Text{{Text: acknowledge(u.Role, r.ID)}}, Personal: true}}, nil
 }
 
 func (e *Engine) location(u *User) *time.Location {
-	if loc, err := time.LoadLocation(u.TimeZone); err == nil {
-		return loc
-	}
-	return time.UTC
+	return zone(u.TimeZone)
 }
 
 func (e *Engine) journal(ctx context.Context, u *User, page int) ([]Reply, error) {
@@ -556,6 +592,22 @@ func (e *Engine) progress(ctx context.Context, u *User) ([]Reply, error) {
 	}
 	b.para().plain(fmt.Sprintf("Day %d since you began.\nSteps done: %d of %d.\nReflections written: %d.", days, done, steps, total))
 	b.plain("\n", e.reminderLine(u))
+	if _, ok := e.planStore(); ok {
+		p, err := e.loadPlan(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		if line := planStatus(p); line != "" {
+			b.plain("\n", line)
+		}
+	}
+	chart, err := e.moodChart(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	if chart != "" {
+		b.para().bold("How things have been").plain(chart)
+	}
 	return []Reply{{Text: b.text(), Personal: true}}, nil
 }
 
@@ -572,20 +624,60 @@ func (e *Engine) reminderLine(u *User) string {
 		return fmt.Sprintf("Daily prompts are paused until %s.", u.PausedUntil.In(e.location(u)).Format("Mon 2 Jan"))
 	case u.Paused:
 		return "Daily prompts are paused. /resume brings them back."
+	case u.Pace >= 2:
+		return fmt.Sprintf("A prompt every other day at %s (%s).", u.NudgeTime, u.TimeZone)
 	}
 	return fmt.Sprintf("Daily prompt at %s (%s).", u.NudgeTime, u.TimeZone)
 }
 
 func (e *Engine) setTime(u *User, args string) []Reply {
 	if args == "" {
-		return []Reply{reply(fmt.Sprintf("Your daily prompt comes at %s (%s). To change it, send the time in 24-hour form, like /time 19:00.", u.NudgeTime, u.TimeZone))}
+		return []Reply{reply(fmt.Sprintf("Your daily prompt comes at %s (%s). ", u.NudgeTime, u.TimeZone), e.nextLine(u),
+			"To change it, send the time in 24-hour form, like /time 19:00.")}
 	}
 	t, err := ParseClock(args)
 	if err != nil {
 		return []Reply{reply(ErrorMessage(err))}
 	}
 	u.NudgeTime = t
-	return []Reply{reply(fmt.Sprintf("Done. Your daily prompt will come at %s, %s time.", t, u.TimeZone))}
+	e.plan(u)
+	msg := fmt.Sprintf("Done. Your daily prompt will come at %s, %s time. ", t, u.TimeZone) + e.nextLine(u)
+	if e.Schedule != nil && e.Schedule.Quiet(t) {
+		msg += "That's in the night hours, when I usually stay quiet; since you chose it, I'll come then. If it ever feels too late, /time changes it."
+	}
+	return []Reply{reply(strings.TrimSpace(msg))}
+}
+
+// plan asks the Scheduler when u's next daily prompt is due.
+func (e *Engine) plan(u *User) {
+	if e.Schedule != nil {
+		u.NextDue = e.Schedule.NextDue(u, e.now())
+	}
+}
+
+// nextLine says when u's next daily prompt comes, in their local time, as
+// a sentence followed by a space; "" when nothing plans prompts.
+func (e *Engine) nextLine(u *User) string {
+	switch {
+	case e.Schedule == nil:
+		return ""
+	case u.Completed:
+		return "You have walked all the steps, so daily prompts have stopped. "
+	case u.Paused && u.NextDue.IsZero():
+		return "Prompts are paused for now; /resume brings them back. "
+	case u.NextDue.IsZero():
+		return ""
+	}
+	loc := e.location(u)
+	due := u.NextDue.In(loc)
+	when := "on " + due.Format("Mon 2 Jan") + " at " + due.Format("15:04")
+	switch daysBetween(e.now().In(loc), due) {
+	case 0:
+		when = "today at " + due.Format("15:04")
+	case 1:
+		when = "tomorrow at " + due.Format("15:04")
+	}
+	return "The next one comes " + when + ". "
 }
 
 func (e *Engine) setZone(u *User, args string) []Reply {
@@ -597,7 +689,8 @@ func (e *Engine) setZone(u *User, args string) []Reply {
 		return []Reply{reply(ErrorMessage(err))}
 	}
 	u.TimeZone = name
-	return []Reply{reply(fmt.Sprintf("Done. Your time zone is %s; it's %s there now. Your daily prompt comes at %s.", name, e.now().In(loc).Format("15:04"), u.NudgeTime))}
+	e.plan(u)
+	return []Reply{reply(strings.TrimSpace(fmt.Sprintf("Done. Your time zone is %s; it's %s there now. Your daily prompt comes at %s. ", name, e.now().In(loc).Format("15:04"), u.NudgeTime) + e.nextLine(u)))}
 }
 
 func (e *Engine) pause(u *User, args string) []Reply {
@@ -618,7 +711,8 @@ func (e *Engine) resume(u *User) []Reply {
 		return []Reply{reply(fmt.Sprintf("Daily prompts are on: the next one comes at %s (%s).", u.NudgeTime, u.TimeZone))}
 	}
 	u.Paused, u.PausedUntil = false, time.Time{}
-	return []Reply{reply(fmt.Sprintf("Welcome back. Daily prompts are on again, at %s (%s).", u.NudgeTime, u.TimeZone))}
+	e.plan(u)
+	return []Reply{reply(strings.TrimSpace(fmt.Sprintf("Welcome back. Daily prompts are on again, at %s (%s). ", u.NudgeTime, u.TimeZone) + e.nextLine(u)))}
 }
 
 func (e *Engine) help() Reply {
@@ -648,7 +742,8 @@ func (e *Engine) about() Reply {
 func (e *Engine) privacy() Reply {
 	var b textBuilder
 	b.bold("Your privacy").para().
-		plain("What I keep: your progress in the program, your settings (reminder time, time zone, pause), the name your messenger shows me, and the reflections you write to me, with the step and the date.").para().
+		plain("What I keep: your progress in the program, your settings (reminder time, time zone, pause, country, discreet mode), the name your messenger shows me, and the reflections you write to me, with the step and the date. ",
+			"If you use them, also your safety plan and your answers to \"How are things today?\"; and, so that /wipe can clear this chat, the numbers (never the text) of our messages from the last 48 hours.").para().
 		plain("Where: in one database on the server that runs this bot, and nowhere else. Your words are never written to logs, never shown in a group chat, and never shared.").para().
 		plain("How long: until you erase it. /export sends you a copy of everything as a file; /delete erases all of it, for good.")
 	return Reply{Text: b.text()}
@@ -660,6 +755,8 @@ type Export struct {
 	Program     string             `json:"program"`
 	User        ExportUser         `json:"user"`
 	Reflections []ExportReflection `json:"reflections"`
+	SafetyPlan  *ExportSafetyPlan  `json:"safety_plan,omitempty"`
+	CheckIns    []ExportMood       `json:"check_ins"`
 }
 
 // ExportUser is the person's stored record in an Export.
@@ -679,6 +776,15 @@ type ExportUser struct {
 	LastPrompt  string     `json:"last_prompt,omitempty"`
 	StartedAt   time.Time  `json:"started_at"`
 	LastSeenAt  time.Time  `json:"last_seen_at"`
+	// The daily prompt's schedule.
+	NextPromptAt      *time.Time `json:"next_prompt_at,omitempty"`
+	LastPromptAt      *time.Time `json:"last_prompt_at,omitempty"`
+	PromptsUnanswered int        `json:"prompts_unanswered"`
+	// Care settings.
+	Discreet      bool       `json:"discreet"`
+	Country       string     `json:"country,omitempty"`
+	EveryOtherDay bool       `json:"prompts_every_other_day"`
+	LastCheckInAt *time.Time `json:"last_check_in_at,omitempty"`
 }
 
 // ExportReflection is one journal entry in an Export.
@@ -695,10 +801,26 @@ func (e *Engine) export(ctx context.Context, u *User) ([]Reply, error) {
 		Step: u.Step, Completed: u.Completed, NudgeTime: u.NudgeTime, TimeZone: u.TimeZone,
 		Paused: u.Paused, Unreachable: u.Unreachable, LastPrompt: u.LastPrompt,
 		StartedAt: u.StartedAt.UTC(), LastSeenAt: u.LastSeenAt.UTC(),
+		Discreet: u.Discreet, Country: u.Country, EveryOtherDay: u.Pace >= 2,
 	}, Reflections: []ExportReflection{}}
+	if !u.CheckInAt.IsZero() {
+		t := u.CheckInAt.UTC()
+		x.User.LastCheckInAt = &t
+	}
 	if !u.PausedUntil.IsZero() {
 		t := u.PausedUntil.UTC()
 		x.User.PausedUntil = &t
+	}
+	if !u.NextDue.IsZero() {
+		t := u.NextDue.UTC()
+		x.User.NextPromptAt = &t
+	}
+	if !u.LastNudgeAt.IsZero() {
+		t := u.LastNudgeAt.UTC()
+		x.User.LastPromptAt = &t
+		if !u.LastSeenAt.After(u.LastNudgeAt) { // no message since
+			x.User.PromptsUnanswered = u.NudgeStreak
+		}
 	}
 	const batch = 500
 	for off := 0; ; off += batch {
@@ -712,6 +834,9 @@ func (e *Engine) export(ctx context.Context, u *User) ([]Reply, error) {
 		if len(rs) < batch {
 			break
 		}
+	}
+	if err := e.exportCare(ctx, u, &x); err != nil {
+		return nil, err
 	}
 	data, err := marshalExport(x)
 	if err != nil {
@@ -738,6 +863,7 @@ func (e *Engine) MarkUnreachable(ctx context.Context, p Platform, platformID str
 		return nil
 	}
 	u.Unreachable = true
+	e.plan(u)
 	if err := e.Store.SaveUser(ctx, u); err != nil {
 		return fmt.Errorf("mark unreachable: %w", err)
 	}

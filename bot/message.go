@@ -29,6 +29,14 @@ const (
 	ActDeleteCancel  ActionKind = "keep"    // cancel /delete
 	ActPause         ActionKind = "pause"   // pause reminders
 	ActRestart       ActionKind = "restart" // walk the program again
+
+	ActDiscreet   ActionKind = "discreet" // Arg: "on" or "off"
+	ActWipe       ActionKind = "wipe"     // clear the chat: confirmed
+	ActWipeCancel ActionKind = "nowipe"   // cancel /wipe
+	ActDeleteWipe ActionKind = "delwipe"  // clear the chat, then erase everything
+	ActMood       ActionKind = "mood"     // Arg: a Mood, the answer to a check-in
+	ActPace       ActionKind = "pace"     // Arg: "1" daily or "2" every other day
+	ActPlan       ActionKind = "plan"     // Arg: a PlanAction, in the safety plan flow
 )
 
 // Action is what a button does when pressed. Its String form is short (well
@@ -59,10 +67,19 @@ func ParseAction(s string) (Action, bool) {
 	kind, arg, _ := strings.Cut(s, ":")
 	a := Action{Kind: ActionKind(kind), Arg: arg}
 	switch a.Kind {
-	case ActReflect, ActNext, ActStep, ActDeleteConfirm, ActDeleteCancel, ActPause, ActRestart:
+	case ActReflect, ActNext, ActStep, ActDeleteConfirm, ActDeleteCancel, ActPause, ActRestart,
+		ActWipe, ActWipeCancel, ActDeleteWipe:
 		return a, arg == ""
 	case ActRole:
 		return a, Role(arg).Valid()
+	case ActDiscreet:
+		return a, arg == "on" || arg == "off"
+	case ActMood:
+		return a, Mood(arg).Valid()
+	case ActPace:
+		return a, arg == "1" || arg == "2"
+	case ActPlan:
+		return a, PlanAction(arg).Valid()
 	case ActJournal:
 		n, err := strconv.Atoi(arg)
 		return a, err == nil && n >= 1 && strconv.Itoa(n) == arg
@@ -121,6 +138,11 @@ type Reply struct {
 	// export, reflections). Adapters never show them to anyone but the person:
 	// Discord sends them ephemeral in servers; no adapter posts them in a group.
 	Personal bool
+	// Protect asks the platform not to let the message be forwarded, copied
+	// or saved (Telegram's protect_content). The engine sets it on every
+	// reply and daily prompt to a person in discreet mode; platforms
+	// without such an option ignore it.
+	Protect bool
 }
 
 // Address is where to reach a person privately on their platform.

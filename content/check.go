@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -42,8 +43,10 @@ var (
 	programTables = []string{"crisis", "steps"}
 
 	crisisTexts    = []text{{key: "message", required: true, limit: MaxTextRunes}}
-	crisisTables   = []string{"resources"}
-	resourceTexts  = []text{{key: "name", required: true, limit: MaxLineRunes, oneLine: true}, {key: "contact", required: true, limit: MaxLineRunes}}
+	crisisTables   = []string{"resources", "countries"}
+	resourceTexts  = []text{{key: "name", required: true, limit: MaxLineRunes, oneLine: true}, {key: "contact", required: true, limit: MaxLineRunes}, {key: "kind", limit: 16, oneLine: true}}
+	countryTexts   = []text{{key: "code", required: true, limit: 8, oneLine: true}, {key: "name", required: true, limit: MaxLineRunes, oneLine: true}}
+	countryTables  = []string{"resources"}
 	stepTexts      = []text{{key: "title", required: true, limit: MaxLineRunes, oneLine: true}, {key: "summary", required: true, limit: MaxLineRunes, oneLine: true}, {key: "body", required: true, limit: MaxBodyRunes}, {key: "action", required: true, limit: MaxLineRunes}}
 	stepOthers     = []string{"number", "prompts"}
 	promptTexts    = []text{{key: "text", required: true, limit: MaxLineRunes}}
@@ -105,14 +108,78 @@ func (c *checker) program(raw map[string]any) *bot.Program {
 func (c *checker) crisis(m map[string]any) bot.Crisis {
 	c.unknownKeys("crisis", m, append(keys(crisisTexts), crisisTables...), "")
 	cr := bot.Crisis{Message: c.texts("crisis", m, crisisTexts)["message"]}
-	rs, _ := c.tables("crisis", m, "resources", "crisis.resources")
-	for i, r := range rs {
-		field := index("crisis.resources", i)
-		c.unknownKeys(field, r, keys(resourceTexts), "")
-		s := c.texts(field, r, resourceTexts)
-		cr.Resources = append(cr.Resources, bot.Resource{Name: s["name"], Contact: s["contact"]})
+	cr.Resources = c.resources("crisis", m, "crisis.resources")
+	countries, ok := c.tables("crisis", m, "countries", "crisis.countries")
+	if ok && len(countries) > 0 && len(cr.Resources) == 0 {
+		c.add("crisis.resources", "is required when there are crisis.countries: the general helplines, for everyone whose country is not listed")
+	}
+	first := map[string]int{} // code -> index of the first country with it
+	for i, cm := range countries {
+		cr.Countries = append(cr.Countries, c.country(index("crisis.countries", i), i, cm, first))
 	}
 	return cr
+}
+
+// resources checks the resources of table m, whose TOML header is
+// [[header]].
+func (c *checker) resources(table string, m map[string]any, header string) []bot.Resource {
+	var out []bot.Resource
+	rs, _ := c.tables(table, m, "resources", header)
+	for i, r := range rs {
+		field := index(child(table, "resources"), i)
+		c.unknownKeys(field, r, keys(resourceTexts), "")
+		s := c.texts(field, r, resourceTexts)
+		kind := bot.ResourceKind(s["kind"])
+		if kind != bot.ResourceOther && !slices.Contains(bot.ResourceKinds, kind) {
+			c.add(child(field, "kind"), "is %q, want one of %s (or leave it out)", s["kind"], kindNames())
+		}
+		out = append(out, bot.Resource{Name: s["name"], Contact: s["contact"], Kind: kind})
+	}
+	return out
+}
+
+func kindNames() string {
+	var ns []string
+	for _, k := range bot.ResourceKinds {
+		ns = append(ns, strconv.Quote(string(k)))
+	}
+	return strings.Join(ns, ", ")
+}
+
+// country checks one [[crisis.countries]] table: an ISO 3166-1 alpha-2
+// code (upper case, once), a name, and resources with an emergency number.
+func (c *checker) country(field string, i int, m map[string]any, first map[string]int) bot.Country {
+	c.unknownKeys(field, m, append(keys(countryTexts), countryTables...), "a country has code, name and [[crisis.countries.resources]]")
+	s := c.texts(field, m, countryTexts)
+	cc := bot.Country{Code: s["code"], Name: s["name"]}
+	if code, ok := s["code"]; ok && code != "" {
+		cf := child(field, "code")
+		switch {
+		case code == "UK":
+			c.add(cf, "is \"UK\"; the ISO 3166-1 code of the United Kingdom is \"GB\"")
+		case len(code) != 2 || code[0] < 'A' || code[0] > 'Z' || code[1] < 'A' || code[1] > 'Z':
+			c.add(cf, "is %q, want an ISO 3166-1 alpha-2 code: two capital letters, like \"GB\" or \"DE\"", code)
+		default:
+			if j, dup := first[code]; dup {
+				c.add(cf, "duplicate country %q (also %s)", code, index("crisis.countries", j))
+			} else {
+				first[code] = i
+			}
+		}
+	}
+	if _, ok := m["resources"]; !ok {
+		c.add(child(field, "resources"), "at least one is required: add [[crisis.countries.resources]] tables with the emergency number first")
+		return cc
+	}
+	cc.Resources = c.resources(field, m, "crisis.countries.resources")
+	emergency := false
+	for _, r := range cc.Resources {
+		emergency = emergency || r.Kind == bot.ResourceEmergency
+	}
+	if !emergency && len(cc.Resources) > 0 {
+		c.add(child(field, "resources"), "has no emergency number: give one resource kind = \"emergency\"")
+	}
+	return cc
 }
 
 func (c *checker) step(field string, i int, m map[string]any, first map[int64]int) bot.Step {

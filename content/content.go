@@ -3,11 +3,15 @@
 //
 // A program file is TOML. Its top-level keys are id, title, language,
 // version, about, welcome, not_this, how_it_works, breaks and completion
-// (strings); a [crisis] table with a message and [[crisis.resources]] entries
-// (name, contact); and one [[steps]] table per step, numbered 1..N in order,
-// each with number, title, summary, body, action and at least MinPrompts
-// [[steps.prompts]] entries (text, and the optional role variants repairing,
-// hurt and together). All text is plain: no markdown, no HTML.
+// (strings); a [crisis] table with a message, [[crisis.resources]] entries
+// (name, contact, and an optional kind: emergency, crisis or abuse) for
+// everyone, and optional [[crisis.countries]] (code, an ISO 3166-1 alpha-2
+// code in capitals, listed once; name; and [[crisis.countries.resources]],
+// at least one of kind emergency); and one [[steps]] table per step,
+// numbered 1..N in order, each with number, title, summary, body, action
+// and at least MinPrompts [[steps.prompts]] entries (text, and the optional
+// role variants repairing, hurt and together). All text is plain: no
+// markdown, no HTML.
 //
 // Load rejects a file with every problem it finds (up to MaxProblems), one per
 // line, each naming the file, the line and the field:

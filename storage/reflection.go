@@ -20,10 +20,13 @@ func (s *Store) AddReflection(ctx context.Context, r *bot.Reflection) error {
 	if created.IsZero() {
 		created = s.now()
 	}
+	// Sealed (with a key) before taking the writer: see seal.go.
+	prompt := s.keys.seal(r.Prompt, reflectionAD("prompt", r.UserID))
+	text := s.keys.seal(r.Text, reflectionAD("text", r.UserID))
 	var id int64
 	err := s.write(ctx, func(conn *sql.Conn) error {
 		res, err := conn.ExecContext(ctx, `INSERT INTO reflections (user_id, step, prompt, text, created_at)
-			VALUES (?, ?, ?, ?, ?)`, r.UserID, r.Step, r.Prompt, r.Text, created.Unix())
+			VALUES (?, ?, ?, ?, ?)`, r.UserID, r.Step, prompt, text, created.Unix())
 		if err != nil {
 			return err
 		}
@@ -67,6 +70,9 @@ func (s *Store) Reflections(ctx context.Context, userID int64, limit, offset int
 		var created int64
 		if err := rows.Scan(&r.ID, &r.Step, &r.Prompt, &r.Text, &created, &total); err != nil {
 			return nil, 0, fmt.Errorf("reflections of user %d: %w", userID, err)
+		}
+		if err := s.openReflection(&r); err != nil {
+			return nil, 0, fmt.Errorf("reflections of user %d: reflection %d: %w", userID, r.ID, err)
 		}
 		r.CreatedAt = fromUnix(sql.NullInt64{Int64: created, Valid: true})
 		rs = append(rs, r)

@@ -14,6 +14,11 @@
 //
 // Times are stored as Unix seconds and come back in UTC, truncated to the
 // second; the zero time is stored as NULL.
+//
+// Opened with a key (OpenWith), the personal text (reflections, their
+// prompts, display names) is sealed at rest with AES-256-GCM; see seal.go.
+// Backup copies the database while it is in use; Stats counts without
+// reading any text.
 package storage
 
 import (
@@ -72,21 +77,29 @@ type Store struct {
 	// Reads go through a small pool of query-only connections, so a
 	// person's /journal never waits behind another person's fsync.
 	r *sql.DB
+
+	keys  keyring // seal and open personal text; see seal.go
+	plain int     // personal values in the clear at open
 }
 
 var _ bot.Store = (*Store)(nil)
 
 // Open opens the database at path, creating it (mode 0600) if needed, and
-// applies the migrations it lacks. The directory must exist.
+// applies the migrations it lacks. The directory must exist. It stores
+// personal text in the clear; OpenWith seals it with a key.
 func Open(path string) (*Store, error) {
 	return open(path, migrations())
 }
 
 func open(path string, migrationsFS fs.FS) (*Store, error) {
+	return openWith(path, migrationsFS, Options{})
+}
+
+func openWith(path string, migrationsFS fs.FS, o Options) (*Store, error) {
 	if err := createFile(path); err != nil {
 		return nil, err
 	}
-	s := &Store{Now: time.Now}
+	s := &Store{Now: time.Now, keys: newKeyring(o)}
 
 	var err error
 	if s.w, err = sql.Open("sqlite3", dsn(path, false)); err != nil {
@@ -107,6 +120,10 @@ func open(path string, migrationsFS fs.FS) (*Store, error) {
 		return nil, fmt.Errorf("open store %q: %w", path, explain(path, err))
 	}
 	if _, err := s.migrate(ctx, migrationsFS); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open store %q: %w", path, err)
+	}
+	if s.plain, err = s.checkKeys(ctx, s.keys); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open store %q: %w", path, err)
 	}

@@ -88,6 +88,17 @@ func withMigrations(tb testing.TB, extra map[string]string) fstest.MapFS {
 	return m
 }
 
+// nextMigration names a migration file that follows the embedded ones,
+// e.g. "0003_bad.sql" when there are two, and returns its version.
+func nextMigration(tb testing.TB, name string) (string, int) {
+	tb.Helper()
+	ms, err := loadMigrations(migrations())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return fmt.Sprintf("%04d_%s.sql", len(ms)+1, name), len(ms) + 1
+}
+
 // schemaVersion returns the highest recorded migration.
 func schemaVersion(tb testing.TB, s *Store) int {
 	tb.Helper()
@@ -255,7 +266,13 @@ func TestMigrate_upgradesOldDatabase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := mustUser(t, old, "7")
+	// Inserted by hand: SaveUser writes columns that version 1 lacks.
+	res, err := old.w.Exec("INSERT INTO users (platform, platform_id) VALUES ('telegram', '7')")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := res.LastInsertId()
+	u := &bot.User{ID: id}
 	for i := range 3 {
 		if err := old.AddReflection(ctx, &bot.Reflection{UserID: u.ID, Step: 1, Text: fmt.Sprint("entry ", i)}); err != nil {
 			t.Fatal(err)
@@ -263,11 +280,12 @@ func TestMigrate_upgradesOldDatabase(t *testing.T) {
 	}
 	old.Close()
 
-	newer := withMigrations(t, map[string]string{"0002_users_note.sql": usersWithNote})
+	noteFile, noteVersion := nextMigration(t, "users_note")
+	newer := withMigrations(t, map[string]string{noteFile: usersWithNote})
 	s := mustOpenFS(t, path, newer)
 
-	if got := schemaVersion(t, s); got != 2 {
-		t.Errorf("schema version: got %d, want 2", got)
+	if got := schemaVersion(t, s); got != noteVersion {
+		t.Errorf("schema version: got %d, want %d", got, noteVersion)
 	}
 	var note string
 	if err := s.r.QueryRow("SELECT note FROM users WHERE id = ?", u.ID).Scan(&note); err != nil {
@@ -312,14 +330,15 @@ func TestMigrate_failureRollsBack(t *testing.T) {
 			}
 			s.Close()
 
-			_, err = open(path, withMigrations(t, map[string]string{"0002_bad.sql": tt.sql}))
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "0002_bad.sql") {
-				t.Fatalf("open: got error %v, want one naming 0002_bad.sql and containing %q", err, tt.wantErr)
+			bad, badVersion := nextMigration(t, "bad")
+			_, err = open(path, withMigrations(t, map[string]string{bad: tt.sql}))
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), bad) {
+				t.Fatalf("open: got error %v, want one naming %s and containing %q", err, bad, tt.wantErr)
 			}
 
 			s = MustOpenPath(t, path)
-			if got := schemaVersion(t, s); got != 1 {
-				t.Errorf("schema version: got %d, want 1", got)
+			if got := schemaVersion(t, s); got != badVersion-1 {
+				t.Errorf("schema version: got %d, want %d", got, badVersion-1)
 			}
 			if got := count(t, s, "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'scratch'"); got != 0 {
 				t.Errorf("table scratch of the failed migration: got %d, want 0 (rolled back)", got)
@@ -333,7 +352,8 @@ func TestMigrate_failureRollsBack(t *testing.T) {
 
 func TestMigrate_newerDatabase(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "trustbot.db")
-	s, err := open(path, withMigrations(t, map[string]string{"0002_x.sql": "CREATE TABLE x (y INTEGER);"}))
+	x, _ := nextMigration(t, "x")
+	s, err := open(path, withMigrations(t, map[string]string{x: "CREATE TABLE x (y INTEGER);"}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,13 +13,14 @@ import (
 
 const userColumns = `id, platform, platform_id, chat_id, name, role, step, completed,
 	prompt_index, last_prompt, nudge_time, time_zone, paused, paused_until,
-	unreachable, started_at, last_seen_at`
+	unreachable, started_at, last_seen_at, next_due, last_nudge_at, nudge_streak,
+	discreet, country, pace, flow, flow_step, checkin_at`
 
 // User returns the person with this platform id, or an ENOTFOUND error.
 func (s *Store) User(ctx context.Context, p bot.Platform, platformID string) (*bot.User, error) {
 	row := s.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users
 		WHERE platform = ? AND platform_id = ?`, string(p), platformID)
-	u, err := scanUser(row)
+	u, err := s.scanUser(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = bot.Errorf(bot.ENOTFOUND, "User not found.")
 	}
@@ -29,36 +30,52 @@ func (s *Store) User(ctx context.Context, p bot.Platform, platformID string) (*b
 	return u, nil
 }
 
-func scanUser(row *sql.Row) (*bot.User, error) {
+// scanUser reads the userColumns of one row of a *sql.Row or *sql.Rows,
+// and opens the sealed name.
+func (s *Store) scanUser(row interface{ Scan(dest ...any) error }) (*bot.User, error) {
 	var u bot.User
-	var platform, role string
-	var pausedUntil, startedAt, lastSeenAt sql.NullInt64
+	var platform, role, flow string
+	var pausedUntil, startedAt, lastSeenAt, nextDue, lastNudgeAt, checkInAt sql.NullInt64
 	if err := row.Scan(&u.ID, &platform, &u.PlatformID, &u.ChatID, &u.Name, &role,
 		&u.Step, &u.Completed, &u.PromptIndex, &u.LastPrompt, &u.NudgeTime,
 		&u.TimeZone, &u.Paused, &pausedUntil, &u.Unreachable, &startedAt,
-		&lastSeenAt); err != nil {
+		&lastSeenAt, &nextDue, &lastNudgeAt, &u.NudgeStreak,
+		&u.Discreet, &u.Country, &u.Pace, &flow, &u.FlowStep, &checkInAt); err != nil {
 		return nil, err
 	}
+	u.Flow = bot.Flow(flow)
+	u.CheckInAt = fromUnix(checkInAt)
+	u.NextDue = fromUnix(nextDue)
+	u.LastNudgeAt = fromUnix(lastNudgeAt)
 	u.Platform = bot.Platform(platform)
 	u.Role = bot.Role(role)
 	u.PausedUntil = fromUnix(pausedUntil)
 	u.StartedAt = fromUnix(startedAt)
 	u.LastSeenAt = fromUnix(lastSeenAt)
+	var err error
+	if u.Name, err = s.keys.open(u.Name, nameAD(platform, u.PlatformID)); err != nil {
+		return nil, fmt.Errorf("user %d: name: %w", u.ID, err)
+	}
 	return &u, nil
 }
 
 // SaveUser inserts u and sets u.ID when u.ID is 0, and otherwise updates the
 // person with that ID (ENOTFOUND if there is none). Inserting a second person
-// with the same platform and platform id fails.
+// with the same platform and platform id fails. It stores u.NextDue but not
+// LastNudgeAt, NudgeStreak or CheckInAt, which only the scheduler's claims
+// write (see ClaimNudges), so a save of a stale copy cannot undo a claim.
+// A Pace outside 0..7 is stored as the nearest of them.
 //
 // It runs on every message, so its commit is not fsynced
 // (synchronous=NORMAL): it survives a crash of the process, and only a power
 // loss may undo it, until the next reflection or checkpoint syncs the WAL.
 func (s *Store) SaveUser(ctx context.Context, u *bot.User) error {
-	args := []any{string(u.Platform), u.PlatformID, u.ChatID, u.Name, string(u.Role),
+	name := s.keys.seal(u.Name, nameAD(string(u.Platform), u.PlatformID))
+	args := []any{string(u.Platform), u.PlatformID, u.ChatID, name, string(u.Role),
 		u.Step, u.Completed, u.PromptIndex, u.LastPrompt, u.NudgeTime, u.TimeZone,
 		u.Paused, unix(u.PausedUntil), u.Unreachable, unix(u.StartedAt),
-		unix(u.LastSeenAt)}
+		unix(u.LastSeenAt), unix(u.NextDue),
+		u.Discreet, u.Country, min(max(u.Pace, 0), 7), string(u.Flow), u.FlowStep}
 
 	if u.ID == 0 {
 		var id int64
@@ -66,7 +83,8 @@ func (s *Store) SaveUser(ctx context.Context, u *bot.User) error {
 			res, err := conn.ExecContext(ctx, `INSERT INTO users (platform, platform_id,
 				chat_id, name, role, step, completed, prompt_index, last_prompt,
 				nudge_time, time_zone, paused, paused_until, unreachable, started_at,
-				last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+				last_seen_at, next_due, discreet, country, pace, flow, flow_step)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 			if err != nil {
 				return err
 			}
@@ -87,7 +105,8 @@ func (s *Store) SaveUser(ctx context.Context, u *bot.User) error {
 		res, err := conn.ExecContext(ctx, `UPDATE users SET platform = ?, platform_id = ?,
 			chat_id = ?, name = ?, role = ?, step = ?, completed = ?, prompt_index = ?,
 			last_prompt = ?, nudge_time = ?, time_zone = ?, paused = ?, paused_until = ?,
-			unreachable = ?, started_at = ?, last_seen_at = ?
+			unreachable = ?, started_at = ?, last_seen_at = ?, next_due = ?,
+			discreet = ?, country = ?, pace = ?, flow = ?, flow_step = ?
 			WHERE id = ?`, append(args, u.ID)...)
 		if err != nil {
 			return err
@@ -105,7 +124,8 @@ func (s *Store) SaveUser(ctx context.Context, u *bot.User) error {
 }
 
 // DeleteUser erases the person and every row about them: every table about
-// a person references users(id) ON DELETE CASCADE. Deleting a person who
+// a person references users(id) ON DELETE CASCADE, and the message ids of
+// their chat (chat_messages) are deleted with them. Deleting a person who
 // does not exist is not an error, so a retried /delete succeeds.
 //
 // secure_delete zeroes the deleted content, and a TRUNCATE checkpoint then
@@ -117,6 +137,12 @@ func (s *Store) SaveUser(ctx context.Context, u *bot.User) error {
 // them or the last connection closes and removes it.
 func (s *Store) DeleteUser(ctx context.Context, userID int64) error {
 	err := s.write(ctx, func(conn *sql.Conn) error {
+		// The ids of their chat's messages (for /wipe) belong to the chat,
+		// not to a row about them, so they go first, explicitly.
+		if _, err := conn.ExecContext(ctx, `DELETE FROM chat_messages WHERE (platform, chat_id) IN
+			(SELECT platform, chat_id FROM users WHERE id = ?)`, userID); err != nil {
+			return err
+		}
 		if _, err := conn.ExecContext(ctx, "DELETE FROM users WHERE id = ?", userID); err != nil {
 			return err
 		}
