@@ -115,7 +115,7 @@ func openWith(path string, migrationsFS fs.FS, o Options) (*Store, error) {
 	s.r.SetMaxIdleConns(readers)
 
 	ctx := context.Background()
-	if err := s.check(ctx); err != nil {
+	if err := s.checkRetrying(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open store %q: %w", path, explain(path, err))
 	}
@@ -248,6 +248,23 @@ func (s *Store) check(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// checkRetrying runs check, retrying while the file is locked. Switching a
+// new file to WAL needs an exclusive lock, and the driver applies it while
+// connecting, where a lock held by another opener can surface as "database
+// is locked" (seen about 6 times in 40 runs of TestOpen_concurrentlyOnNewFile
+// under -race on a loaded machine).
+func (s *Store) checkRetrying(ctx context.Context) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		err := s.check(ctx)
+		var se sqlite3.Error
+		if err == nil || !errors.As(err, &se) || (se.Code != sqlite3.ErrBusy && se.Code != sqlite3.ErrLocked) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(wait)
+	}
 }
 
 // write runs fn on the writer connection. Its commits are durable
