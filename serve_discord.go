@@ -8,7 +8,12 @@ import (
 
 	"github.com/trustbot/trustbot/adapters/discord"
 	"github.com/trustbot/trustbot/bot"
+	"github.com/trustbot/trustbot/storage"
 )
+
+// storage implements the Discord adapter's message log; checked here, as
+// neither imports the other.
+var _ discord.MessageLog = (*storage.Store)(nil)
 
 func defaultDiscordConfig() DiscordConfig {
 	return DiscordConfig{APIURL: discord.DefaultAPIURL}
@@ -52,6 +57,7 @@ func startDiscord(ctx context.Context, a *app) (platform, bool, error) {
 	}
 	o := c.options()
 	o.Engine, o.Log = a.engine, a.log
+	o.Messages = a.store // the ids /wipe deletes; main registers the adapter as the Wiper
 	ad, err := discord.Start(ctx, o)
 	switch {
 	case errors.Is(err, discord.ErrUnauthorized):

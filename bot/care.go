@@ -64,8 +64,8 @@ const MoodWeeks = 4
 
 // Wiper removes recent messages from a person's private chat, as far as the
 // platform allows. Adapters whose platform can delete messages implement it
-// beside bot.Sender, and main registers them in Engine.Wipers; /wipe says so
-// plainly where there is none.
+// beside bot.Sender, and main registers them with Engine.SetWiper; /wipe
+// says so plainly where there is none.
 //
 // Wipe deletes the messages of the chat at `chat` sent or received at or
 // after since that the adapter recorded (the bot's replies and prompts, and
@@ -101,6 +101,28 @@ type ChatMessage struct {
 // messages in a private chat for 48 hours, and adapters keep the ids of
 // sent and received messages that long.
 const WipeWindow = 48 * time.Hour
+
+// SetWiper registers w to clear chats on platform p for /wipe (nil
+// removes it). It is safe to call while the engine is answering messages,
+// e.g. once an adapter that already receives them is connected.
+func (e *Engine) SetWiper(p Platform, w Wiper) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.wipers == nil {
+		e.wipers = map[Platform]Wiper{}
+	}
+	if w == nil {
+		delete(e.wipers, p)
+		return
+	}
+	e.wipers[p] = w
+}
+
+func (e *Engine) wiper(p Platform) Wiper {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.wipers[p]
+}
 
 // roleButtons are the choices of the role question, at /start and /role.
 func roleButtons() [][]Button {
@@ -552,7 +574,7 @@ func (e *Engine) crisisReply(u *User) Reply {
 
 // wipeAsk answers /wipe: what it will do, and a confirmation.
 func (e *Engine) wipeAsk(in Incoming) []Reply {
-	if e.Wipers[in.Platform] == nil {
+	if e.wiper(in.Platform) == nil {
 		return []Reply{reply("I can't remove messages here: this app doesn't let me. You can delete the conversation yourself in the app. /delete erases everything I keep about you.")}
 	}
 	return []Reply{{
@@ -566,7 +588,7 @@ func (e *Engine) wipeAsk(in Incoming) []Reply {
 // wipe clears the chat through the platform's Wiper and says what it
 // could and could not remove.
 func (e *Engine) wipe(ctx context.Context, in Incoming) (Text, error) {
-	w := e.Wipers[in.Platform]
+	w := e.wiper(in.Platform)
 	if w == nil {
 		return Text{{Text: "I can't remove messages here: this app doesn't let me. You can delete the conversation yourself in the app."}}, nil
 	}

@@ -150,7 +150,7 @@ func (e *Engine) safetyPlan(ctx context.Context, u *User, a PlanAction) ([]Reply
 	}
 	u.Flow, u.FlowStep = FlowSafetyPlan, 0
 	var b textBuilder
-	b.bold("A safety plan").para().
+	b.bold("A plan for hard moments").para().
 		plain("A safety plan is a short list, in your own words, for hard moments: the signs that one is coming, what helps you through it, who you can contact, and where you can go. ",
 			"It helps to write it on a calmer day, so it's there when you need it.").para().
 		plain(fmt.Sprintf("There are %d questions. Answer in a few words or a few lines, skip any you like, and stop whenever you want. ", len(planQuestions)),

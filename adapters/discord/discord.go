@@ -66,6 +66,9 @@ type Options struct {
 	DeferAfter time.Duration
 	// HTTPClient, if set, sends the REST requests (its Transport is used).
 	HTTPClient *http.Client
+	// Messages records the ids of the messages in DM channels, for Wipe
+	// (see wipe.go). nil: none are recorded, and Wipe fails.
+	Messages MessageLog
 }
 
 // ErrConfig marks a problem with the options (the config file's
@@ -135,6 +138,7 @@ func cleanToken(t string) string {
 type Adapter struct {
 	s          *discordgo.Session
 	engine     Engine
+	msgs       MessageLog // nil: nothing recorded
 	log        *slog.Logger
 	guildID    string
 	deferAfter time.Duration
@@ -205,7 +209,7 @@ func Start(ctx context.Context, o Options) (*Adapter, error) {
 	s.Client = &http.Client{Timeout: timeout, Transport: transport}
 
 	a := &Adapter{
-		s: s, engine: o.Engine, log: o.Log, guildID: o.GuildID, deferAfter: o.DeferAfter,
+		s: s, engine: o.Engine, msgs: o.Messages, log: o.Log, guildID: o.GuildID, deferAfter: o.DeferAfter,
 		dm: map[string]string{},
 	}
 	if a.log == nil {
@@ -337,24 +341,30 @@ func (a *Adapter) onMessage(_ *discordgo.Session, m *discordgo.MessageCreate) {
 		Platform: bot.PlatformDiscord, UserID: m.Author.ID, ChatID: m.ChannelID, Private: true,
 		Name: displayName(m.Author), Text: m.Content,
 	}
-	channelID := m.ChannelID
-	if !a.queue.push(in.UserID, func() { a.dmTurn(in, channelID) }) {
+	channelID, msgID := m.ChannelID, m.ID
+	if !a.queue.push(in.UserID, func() { a.dmTurn(in, channelID, msgID) }) {
 		a.log.Warn("discord: too many messages waiting; one dropped", "user", in.UserID)
 	}
 }
 
-func (a *Adapter) dmTurn(in bot.Incoming, channelID string) {
+// dmTurn answers the direct message msgID, and records it and the
+// replies for /wipe.
+func (a *Adapter) dmTurn(in bot.Incoming, channelID, msgID string) {
 	ctx, cancel := context.WithTimeout(a.base, turnTimeout)
 	defer cancel()
 	replies, err := a.engine.Handle(ctx, in)
 	if err != nil {
 		a.log.Error("discord: handle message", "err", err)
 	}
+	var sent []string
+	defer func() { a.remember(ctx, channelID, msgID, sent) }()
 	for _, m := range outgoing(replies, a.log) {
-		if err := a.sendMessage(ctx, channelID, m); err != nil {
+		id, err := a.sendMessage(ctx, channelID, m)
+		if err != nil {
 			a.log.Warn("discord: reply to a direct message", "err", err)
 			return
 		}
+		sent = append(sent, id)
 	}
 }
 

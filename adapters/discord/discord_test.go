@@ -116,7 +116,7 @@ func start(t testing.TB, f *fakeDiscord, mod ...func(*discord.Options)) *harness
 	eng := &bot.Engine{Program: content.Default(), Store: slow, Now: func() time.Time { return epoch }}
 	h := &harness{f: f, eng: eng, st: st, slow: slow, logs: &syncBuffer{}}
 	o := discord.Options{
-		Token: f.token, APIURL: f.apiURL(), Engine: eng,
+		Token: f.token, APIURL: f.apiURL(), Engine: eng, Messages: st,
 		Log: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	for _, m := range mod {
@@ -128,6 +128,7 @@ func start(t testing.TB, f *fakeDiscord, mod ...func(*discord.Options)) *harness
 		t.Fatalf("Start: %v", err)
 	}
 	h.a = a
+	eng.SetWiper(bot.PlatformDiscord, a) // as main does: the adapter is a bot.Wiper
 	t.Cleanup(func() { a.Close() })
 	return h
 }
@@ -432,13 +433,13 @@ func TestJourneyInDirectMessages(t *testing.T) {
 
 	id = f.slash(t, ada, "delete")
 	got = f.answersTo(t, id, 1)
-	if ids, _ := got[0].buttons(); !slices.Equal(ids, []string{"delete", "keep"}) {
+	if ids, _ := got[0].buttons(); !slices.Equal(ids, []string{"delete", "keep", "delwipe"}) { // delwipe: the adapter is a bot.Wiper
 		t.Fatalf("/delete buttons = %v", ids)
 	}
 	id = f.press(t, ada, "delete", got[0])
 	got = f.answersTo(t, id, 2)
-	if _, dis := got[0].buttons(); got[0].Via != "update" || len(dis) != 2 || slices.Contains(dis, false) {
-		t.Fatalf("after confirming: %s with disabled = %v; want an update disabling both buttons", got[0].Via, dis)
+	if _, dis := got[0].buttons(); got[0].Via != "update" || len(dis) != 3 || slices.Contains(dis, false) {
+		t.Fatalf("after confirming: %s with disabled = %v; want an update disabling all three buttons", got[0].Via, dis)
 	}
 	mustContain(t, "deletion", got[1].Content, "Everything I kept about you is erased")
 	if _, err := h.st.User(context.Background(), bot.PlatformDiscord, ada.id); bot.ErrorCode(err) != bot.ENOTFOUND {
@@ -644,8 +645,8 @@ func TestSlowStorageDefersTheAnswer(t *testing.T) {
 	}
 	h.slow.release()
 	got = f.answersTo(t, id, 3)
-	if _, dis := got[1].buttons(); got[1].Via != "edit" || len(dis) != 2 || slices.Contains(dis, false) {
-		t.Fatalf("then %s with disabled=%v, want an edit disabling both buttons", got[1].Via, dis)
+	if _, dis := got[1].buttons(); got[1].Via != "edit" || len(dis) != 3 || slices.Contains(dis, false) {
+		t.Fatalf("then %s with disabled=%v, want an edit disabling all three buttons", got[1].Via, dis)
 	}
 	if got[2].Via != "followup" || !got[2].ephemeral() {
 		t.Fatalf("then %s ephemeral=%v, want an ephemeral follow-up", got[2].Via, got[2].ephemeral())

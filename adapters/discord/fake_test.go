@@ -46,6 +46,9 @@ type fakeDiscord struct {
 	nextID     int
 	sentAt     map[string]time.Time // interaction id -> when it was dispatched
 
+	msgs map[string]*fakeMessage     // every message, by id; see fakewipe_test.go
+	its  map[string]*fakeInteraction // interactions, by token
+
 	wsMu sync.Mutex // one writer at a time on the gateway
 	ws   *websocket.Conn
 	zip  bool
@@ -60,6 +63,8 @@ type request struct {
 	Body         map[string]any // JSON body, or multipart payload_json
 	Files        map[string][]byte
 	At           time.Time
+	MsgID        string // the message it created or changed, if any
+	done         bool   // answered: waiters see only answered requests
 }
 
 // failure makes matching requests fail, times times.
@@ -76,7 +81,7 @@ func newFake(t testing.TB) *fakeDiscord {
 	f := &fakeDiscord{
 		t: t, token: "MTA4.fake-bot.token_for_tests", appID: "900000000000000001", botID: "900000000000000002",
 		heartbeatMS: 41250, changed: make(chan struct{}), commands: map[string][]map[string]any{},
-		sentAt: map[string]time.Time{},
+		sentAt: map[string]time.Time{}, msgs: map[string]*fakeMessage{}, its: map[string]*fakeInteraction{},
 	}
 	f.readyApp = f.appID
 	f.srv = httptest.NewServer(f)
@@ -138,6 +143,12 @@ func (f *fakeDiscord) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.reqs = append(f.reqs, req)
 	f.notify()
 	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		req.done = true
+		f.notify()
+		f.mu.Unlock()
+	}()
 	if fail != nil {
 		for k, v := range fail.header {
 			w.Header()[k] = v
@@ -164,28 +175,31 @@ func (f *fakeDiscord) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.json(w, map[string]any{"id": "7" + rid, "type": 1, "recipients": []any{map[string]any{"id": rid}}})
 	case r.Method == "POST" && len(parts) == 3 && parts[0] == "channels" && parts[2] == "messages":
 		f.json(w, f.message(parts[1], req))
+	case r.Method == "DELETE" && len(parts) == 4 && parts[0] == "channels" && parts[2] == "messages":
+		f.deleteMessage(w, parts[1], parts[3])
 	case r.Method == "POST" && len(parts) == 4 && parts[0] == "interactions" && parts[3] == "callback":
-		w.WriteHeader(http.StatusNoContent)
+		f.callback(w, req, parts[2])
 	case r.Method == "POST" && len(parts) == 3 && parts[0] == "webhooks":
-		if strings.Contains(req.Query, "wait=true") {
-			f.json(w, f.message("interaction-channel", req))
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	case r.Method == "PATCH" && len(parts) == 5 && parts[0] == "webhooks" && parts[3] == "messages":
-		f.json(w, f.message("interaction-channel", req))
-	case r.Method == "DELETE" && len(parts) == 5 && parts[0] == "webhooks":
-		w.WriteHeader(http.StatusNoContent)
+		f.followUp(w, req, parts[2])
+	case len(parts) == 5 && parts[0] == "webhooks" && parts[3] == "messages" && parts[4] == "@original":
+		f.original(w, req, parts[2])
 	default:
 		f.apiError(w, http.StatusNotFound, 0, "404: Not Found")
 	}
 }
 
+// message creates a message of the bot in a channel, as req asks.
 func (f *fakeDiscord) message(channelID string, req *request) map[string]any {
 	f.mu.Lock()
 	f.nextID++
 	id := strconv.Itoa(1000 + f.nextID)
+	f.msgs[id] = &fakeMessage{id: id, channel: channelID, fromBot: true}
+	req.MsgID = id
 	f.mu.Unlock()
+	return f.messageJSON(id, channelID, req)
+}
+
+func (f *fakeDiscord) messageJSON(id, channelID string, req *request) map[string]any {
 	m := map[string]any{"id": id, "channel_id": channelID, "type": 0,
 		"author": map[string]any{"id": f.botID, "username": "trustbot", "bot": true}}
 	for k, v := range req.Body {
@@ -451,6 +465,11 @@ func (f *fakeDiscord) interaction(t testing.TB, p person, typ int, data map[stri
 	}
 	f.mu.Lock()
 	f.sentAt[id] = time.Now()
+	it := &fakeInteraction{id: id, channel: p.channel}
+	if msg != nil {
+		it.pressed, _ = msg["id"].(string)
+	}
+	f.its[in["token"].(string)] = it
 	f.mu.Unlock()
 	if err := f.dispatch("INTERACTION_CREATE", in); err != nil {
 		t.Fatalf("dispatch interaction: %v", err)
@@ -478,8 +497,12 @@ func (f *fakeDiscord) slash(t testing.TB, p person, name string, opts ...any) st
 // press presses the button with customID on a message the bot sent.
 func (f *fakeDiscord) press(t testing.TB, p person, customID string, on reply) string {
 	t.Helper()
+	id := on.ID
+	if id == "" {
+		id = "4242"
+	}
 	msg := map[string]any{
-		"id": "4242", "channel_id": p.channel, "type": 0, "content": on.Content, "components": on.Components,
+		"id": id, "channel_id": p.channel, "type": 0, "content": on.Content, "components": on.Components,
 		"flags": on.Flags, "author": map[string]any{"id": f.botID, "username": "trustbot", "bot": true},
 	}
 	return f.interaction(t, p, 3, map[string]any{"custom_id": customID, "component_type": 2}, msg)
@@ -491,6 +514,9 @@ func (f *fakeDiscord) dm(t testing.TB, p person, text string) {
 	f.mu.Lock()
 	f.nextID++
 	id := strconv.Itoa(600000 + f.nextID)
+	if p.guild == "" {
+		f.msgs[id] = &fakeMessage{id: id, channel: p.channel}
+	}
 	f.mu.Unlock()
 	m := map[string]any{"id": id, "channel_id": p.channel, "author": p.userJSON(), "content": text, "type": 0,
 		"timestamp": "2024-01-02T03:04:05Z", "mentions": []any{}, "attachments": []any{}, "embeds": []any{}}
@@ -508,6 +534,7 @@ func (f *fakeDiscord) dm(t testing.TB, p person, text string) {
 // reply is one message the bot sent, as the person sees it.
 type reply struct {
 	Via        string // "respond", "defer", "update", "defer-update", "edit", "followup", "dm", "delete"
+	ID         string // the message it created or changed
 	Content    string
 	Flags      int
 	Components []any
@@ -535,7 +562,7 @@ func (r reply) buttons() (ids []string, disabled []bool) {
 }
 
 func toReply(req *request) reply {
-	r := reply{req: req, Files: req.Files}
+	r := reply{req: req, Files: req.Files, ID: req.MsgID}
 	body := req.Body
 	switch {
 	case strings.HasSuffix(req.Path, "/callback"):
@@ -583,6 +610,9 @@ func (f *fakeDiscord) answersTo(t testing.TB, id string, n int) []reply {
 		got = got[:0]
 		for _, r := range f.reqs {
 			if isMessage(r) && (strings.HasPrefix(r.Path, "interactions/"+id+"/") || strings.Contains(r.Path, "/itok-"+id+"-")) {
+				if !r.done {
+					break // in order: only what was answered
+				}
 				got = append(got, toReply(r))
 			}
 		}
@@ -600,6 +630,9 @@ func (f *fakeDiscord) answersUntil(t testing.TB, id, what string, last func(repl
 		got = got[:0]
 		for _, r := range f.reqs {
 			if isMessage(r) && (strings.HasPrefix(r.Path, "interactions/"+id+"/") || strings.Contains(r.Path, "/itok-"+id+"-")) {
+				if !r.done {
+					return false // in order: only what was answered
+				}
 				got = append(got, toReply(r))
 				if last(got[len(got)-1]) {
 					return true
@@ -626,6 +659,9 @@ func (f *fakeDiscord) dmsTo(t testing.TB, channel string, n int) []reply {
 	f.waitFor(t, fmt.Sprintf("%d messages in channel %s", n, channel), func() bool {
 		got = got[:0]
 		for _, r := range f.matchingLocked("POST", "channels/"+channel+"/messages") {
+			if !r.done {
+				break
+			}
 			got = append(got, toReply(r))
 		}
 		return len(got) >= n

@@ -166,6 +166,11 @@ func newTurn(i *discordgo.Interaction) *turn {
 			t.unknownButton = true
 		}
 		t.disable = i.Message != nil && oneShot(i.Message.Components)
+		if a := t.in.Action; a != nil && !t.inGuild && (a.Kind == bot.ActWipe || a.Kind == bot.ActDeleteWipe) {
+			// The wipe deletes the message with the buttons: the answer
+			// comes as a new message rather than as an update of it.
+			t.disable = false
+		}
 	}
 	return t
 }
@@ -327,13 +332,18 @@ func (a *Adapter) interactionTurn(t *turn, k *ack) {
 		}
 	}
 	deferred := k.finish()
-	if err := a.answer(ctx, t, msgs, deferred); err != nil {
+	sent, err := a.answer(ctx, t, msgs, deferred)
+	if err != nil {
 		a.log.Warn("discord: answer interaction", "err", err)
+	}
+	if !t.inGuild { // a DM: recorded for /wipe
+		a.remember(ctx, t.i.ChannelID, "", sent)
 	}
 }
 
-// answer sends msgs as the interaction's response and follow-ups.
-func (a *Adapter) answer(ctx context.Context, t *turn, msgs []outMsg, deferred bool) error {
+// answer sends msgs as the interaction's response and follow-ups, and
+// returns the ids of the messages it created (in a DM, when recording).
+func (a *Adapter) answer(ctx context.Context, t *turn, msgs []outMsg, deferred bool) ([]string, error) {
 	i, tok := t.i, t.i.Token
 	respond := func(r *discordgo.InteractionResponse) error {
 		return callErr(ctx, a, tok, func(opts ...discordgo.RequestOption) error { return a.s.InteractionRespond(i, r, opts...) })
@@ -351,17 +361,25 @@ func (a *Adapter) answer(ctx context.Context, t *turn, msgs []outMsg, deferred b
 				Content: i.Message.Content, Components: comps, AllowedMentions: noMentions(),
 			}})
 		}
-		if err != nil {
-			return fmt.Errorf("disable used buttons: %w", err)
+		switch {
+		case err == nil:
+			return a.followUps(ctx, t, msgs)
+		case !isCode(err, discordgo.ErrCodeUnknownMessage):
+			return nil, fmt.Errorf("disable used buttons: %w", err)
+		case deferred:
+			// The message is gone (deleted by /wipe): the answer comes as
+			// new messages.
+			return a.followUps(ctx, t, msgs)
 		}
-		return a.followUps(ctx, t, msgs)
+		// Gone, and the interaction not yet acknowledged: answer it with
+		// a new message below.
 	}
 	if len(msgs) == 0 {
 		if deferred {
-			return callErr(ctx, a, tok, func(opts ...discordgo.RequestOption) error { return a.s.InteractionResponseDelete(i, opts...) })
+			return nil, callErr(ctx, a, tok, func(opts ...discordgo.RequestOption) error { return a.s.InteractionResponseDelete(i, opts...) })
 		}
 		if t.i.Type == discordgo.InteractionMessageComponent {
-			return respond(&discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate})
+			return nil, respond(&discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate})
 		}
 		msgs = outgoing([]bot.Reply{{Text: bot.Text{{Text: "Nothing to show here. /help lists what I can do."}}}}, a.log)
 	}
@@ -372,44 +390,69 @@ func (a *Adapter) answer(ctx context.Context, t *turn, msgs []outMsg, deferred b
 			AllowedMentions: noMentions(), Flags: t.flags(first.personal),
 		}})
 		if err != nil {
-			return fmt.Errorf("respond: %w", err)
+			return nil, fmt.Errorf("respond: %w", err)
 		}
-		return a.followUps(ctx, t, msgs[1:])
+		sent := a.originalID(ctx, t)
+		more, err := a.followUps(ctx, t, msgs[1:])
+		return append(sent, more...), err
 	}
 	// Deferred: the "thinking…" message is ephemeral or not already; the
 	// first message replaces it if it has the same visibility.
 	if t.ephemeral(first.personal) != t.ephemeral(false) {
-		if err := a.followUps(ctx, t, msgs); err != nil {
-			return err
+		sent, err := a.followUps(ctx, t, msgs)
+		if err != nil {
+			return sent, err
 		}
-		return callErr(ctx, a, tok, func(opts ...discordgo.RequestOption) error { return a.s.InteractionResponseDelete(i, opts...) })
+		return sent, callErr(ctx, a, tok, func(opts ...discordgo.RequestOption) error { return a.s.InteractionResponseDelete(i, opts...) })
 	}
 	comps := components(first.buttons)
 	content := first.content
-	_, err := call(ctx, a, tok, func(opts ...discordgo.RequestOption) (*discordgo.Message, error) {
+	edited, err := call(ctx, a, tok, func(opts ...discordgo.RequestOption) (*discordgo.Message, error) {
 		return a.s.InteractionResponseEdit(i, &discordgo.WebhookEdit{
 			Content: &content, Components: &comps, Files: first.files(), AllowedMentions: noMentions(),
 		}, opts...)
 	})
 	if err != nil {
-		return fmt.Errorf("edit deferred response: %w", err)
+		return nil, fmt.Errorf("edit deferred response: %w", err)
 	}
-	return a.followUps(ctx, t, msgs[1:])
+	sent := []string{edited.ID}
+	more, err := a.followUps(ctx, t, msgs[1:])
+	return append(sent, more...), err
 }
 
-func (a *Adapter) followUps(ctx context.Context, t *turn, msgs []outMsg) error {
+// originalID returns the id of the interaction's response message in a
+// DM, for /wipe (Discord does not return it with the response); nil when
+// nothing is recorded, in a server, or when it cannot be had.
+func (a *Adapter) originalID(ctx context.Context, t *turn) []string {
+	if a.msgs == nil || t.inGuild {
+		return nil
+	}
+	m, err := call(ctx, a, t.i.Token, func(opts ...discordgo.RequestOption) (*discordgo.Message, error) {
+		return a.s.InteractionResponse(t.i, opts...)
+	})
+	if err != nil {
+		a.log.Warn("discord: get the response's id for /wipe; /wipe will leave that message", "err", err)
+		return nil
+	}
+	return []string{m.ID}
+}
+
+// followUps sends msgs as follow-up messages and returns their ids.
+func (a *Adapter) followUps(ctx context.Context, t *turn, msgs []outMsg) ([]string, error) {
+	var sent []string
 	for _, m := range msgs {
-		_, err := call(ctx, a, t.i.Token, func(opts ...discordgo.RequestOption) (*discordgo.Message, error) {
+		msg, err := call(ctx, a, t.i.Token, func(opts ...discordgo.RequestOption) (*discordgo.Message, error) {
 			return a.s.FollowupMessageCreate(t.i, true, &discordgo.WebhookParams{
 				Content: m.content, Components: components(m.buttons), Files: m.files(),
 				AllowedMentions: noMentions(), Flags: t.flags(m.personal),
 			}, opts...)
 		})
 		if err != nil {
-			return fmt.Errorf("follow-up: %w", err)
+			return sent, fmt.Errorf("follow-up: %w", err)
 		}
+		sent = append(sent, msg.ID)
 	}
-	return nil
+	return sent, nil
 }
 
 // autocomplete answers /timezone's suggestions.

@@ -146,15 +146,18 @@ func (m outMsg) files() []*discordgo.File {
 	return []*discordgo.File{{Name: m.doc.Name, ContentType: mime, Reader: bytes.NewReader(m.doc.Data)}}
 }
 
-// sendMessage posts m to a channel.
-func (a *Adapter) sendMessage(ctx context.Context, channelID string, m outMsg) error {
-	_, err := call(ctx, a, "", func(opts ...discordgo.RequestOption) (*discordgo.Message, error) {
+// sendMessage posts m to a channel and returns the message's id.
+func (a *Adapter) sendMessage(ctx context.Context, channelID string, m outMsg) (string, error) {
+	msg, err := call(ctx, a, "", func(opts ...discordgo.RequestOption) (*discordgo.Message, error) {
 		return a.s.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{
 			Content: m.content, Components: components(m.buttons), Files: m.files(),
 			AllowedMentions: noMentions(), Flags: discordgo.MessageFlagsSuppressEmbeds,
 		}, opts...)
 	})
-	return err
+	if err != nil {
+		return "", err
+	}
+	return msg.ID, nil
 }
 
 // Send delivers replies to a person by direct message, e.g. a daily prompt.
@@ -189,10 +192,15 @@ func (a *Adapter) send(ctx context.Context, userID string, replies []bot.Reply) 
 	if err != nil {
 		return fmt.Errorf("open a DM channel: %w", err)
 	}
+	var sent []string
+	// What went out is recorded for /wipe, also when a later part failed.
+	defer func() { a.remember(ctx, ch, "", sent) }()
 	for _, m := range outgoing(replies, a.log) {
-		if err := a.sendMessage(ctx, ch, m); err != nil {
+		id, err := a.sendMessage(ctx, ch, m)
+		if err != nil {
 			return fmt.Errorf("send a DM: %w", err)
 		}
+		sent = append(sent, id)
 	}
 	return nil
 }
