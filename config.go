@@ -22,6 +22,8 @@ type Config struct {
 	Telegram  TelegramConfig  `toml:"telegram"`
 	Discord   DiscordConfig   `toml:"discord"`
 	Admin     AdminConfig     `toml:"admin"` // see ops.go
+	Log       LogConfig       `toml:"log"`   // see log.go
+	HTTP      HTTPConfig      `toml:"http"`  // see http.go
 }
 
 type StorageConfig struct {
@@ -85,6 +87,7 @@ func defaultConfig() Config {
 		Scheduler: SchedulerConfig{Tick: "@every 1m", DefaultTime: "20:00", DefaultTimezone: "UTC", QuietStart: "22:00", QuietEnd: "08:00"},
 		Telegram:  defaultTelegramConfig(),
 		Discord:   defaultDiscordConfig(),
+		Log:       LogConfig{Format: "text", Level: "info"},
 	}
 }
 
@@ -146,6 +149,12 @@ func (c Config) validate(name string) error {
 		return configErrorf("%s: storage.path: must not be empty (a file path such as \"trustbot.db\")", name)
 	}
 	if err := c.validateOps(name); err != nil {
+		return err
+	}
+	if err := c.Log.validate(name); err != nil {
+		return err
+	}
+	if err := c.HTTP.validate(name); err != nil {
 		return err
 	}
 	if err := c.Telegram.validate(); err != nil {

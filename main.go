@@ -140,10 +140,14 @@ type app struct {
 	store  *storage.Store
 	engine *bot.Engine
 	log    *slog.Logger
+
+	// serve only: see http.go and metrics.go.
+	metrics *metrics
+	health  *health
 }
 
 func openApp(cfg Config, dbPath string, stderr io.Writer) (*app, error) {
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := newLogger(cfg, stderr)
 	program := content.Default()
 	if cfg.Content.Program != "" {
 		p, err := content.LoadFile(cfg.Content.Program)
@@ -171,10 +175,14 @@ func planner(cfg Config) scheduler.Planner {
 
 // newScheduler returns the daily-prompt scheduler, sending through senders.
 func (a *app) newScheduler(senders map[bot.Platform]bot.Sender) *scheduler.Scheduler {
-	return &scheduler.Scheduler{
+	s := &scheduler.Scheduler{
 		Planner: planner(a.cfg), Store: a.store, Nudger: a.engine, Senders: senders,
 		Tick: a.cfg.Scheduler.Tick, Now: a.engine.Now, Log: a.log,
 	}
+	if a.metrics != nil {
+		s.Observe = a.metrics.swept
+	}
+	return s
 }
 
 // storage implements the scheduler's Store; checked here, as neither imports the other.
@@ -205,6 +213,11 @@ func runChatClock(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		if db, err = defaultChatDB(); err != nil {
 			return err
 		}
+	}
+	// The conversation shares the terminal with the log: warnings and
+	// errors only, unless the config asks for debug.
+	if cfg.Log.Level == "info" {
+		cfg.Log.Level = "warn"
 	}
 	a, err := openApp(cfg, db, stderr)
 	if err != nil {
@@ -275,6 +288,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer a.store.Close()
+	a.metrics, a.health = newMetrics(), &health{store: a.store}
+	stopHTTP, err := a.serveHTTP()
+	if err != nil {
+		return err
+	}
+	defer stopHTTP()
 
 	var platforms []platform
 	for _, start := range starters {
@@ -284,6 +303,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		if ok {
 			platforms = append(platforms, p)
+			// An adapter that can delete messages clears chats for /wipe.
+			if w, isWiper := p.sender.(bot.Wiper); isWiper {
+				a.engine.SetWiper(p.name, w)
+			}
 		}
 	}
 	if len(platforms) == 0 {
@@ -304,8 +327,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	go func() { schedDone <- a.newScheduler(senders).Run(ctx) }()
 	errc := make(chan error, len(platforms))
 	for _, p := range platforms {
+		stopped := a.watch(p)
 		go func() {
 			err := p.run(ctx)
+			stopped()
 			if err != nil {
 				err = fmt.Errorf("%s: %w", p.name, err)
 			}

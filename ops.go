@@ -69,8 +69,11 @@ func (c Config) checkEncryption(name string) error {
 
 // openStore opens the database at path with the config's encryption key.
 // A key that cannot be read, or that does not fit the database, is a config
-// error (exit 2).
+// error (exit 2); so is a directory that is missing or not writable.
 func openStore(cfg Config, path string, log *slog.Logger) (*storage.Store, error) {
+	if err := checkDBDir(path); err != nil {
+		return nil, err
+	}
 	var o storage.Options
 	if f := cfg.Storage.EncryptionKeyFile; f != "" {
 		k, err := storage.LoadKeyFile(f)

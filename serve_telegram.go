@@ -10,9 +10,12 @@ import (
 	"github.com/trustbot/trustbot/storage"
 )
 
-// storage implements the Telegram adapter's update log; checked here, as
-// neither imports the other.
-var _ telegram.UpdateLog = (*storage.Store)(nil)
+// storage implements the Telegram adapter's update log and message log;
+// checked here, as neither imports the other.
+var (
+	_ telegram.UpdateLog  = (*storage.Store)(nil)
+	_ telegram.MessageLog = (*storage.Store)(nil)
+)
 
 func defaultTelegramConfig() TelegramConfig {
 	return TelegramConfig{APIURL: telegram.DefaultAPIURL, Mode: string(telegram.ModePolling), Listen: "127.0.0.1:8080", RateLimit: 30}
@@ -56,6 +59,13 @@ func startTelegram(ctx context.Context, a *app) (platform, bool, error) {
 	}
 	o := c.options()
 	o.Engine, o.Updates, o.Log, o.Now = a.engine, a.store, a.log, a.engine.Now
+	o.Messages = a.store // the ids /wipe deletes; main registers the adapter as the Wiper
+	if a.metrics != nil {
+		o.Metrics = a.metrics.platform(bot.PlatformTelegram)
+		if a.cfg.onWebhook() {
+			o.HTTP = a.endpoints(a.cfg.HTTP.Listen != "")
+		}
+	}
 	ad, err := telegram.New(ctx, o)
 	var ce *telegram.ConfigError
 	switch {

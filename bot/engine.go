@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -35,9 +36,11 @@ type Engine struct {
 	// Admins are the platform user ids, per platform, who may use /stats
 	// in a private chat; to anyone else it is an unknown command.
 	Admins map[Platform][]string
-	// Wipers clear recent messages from a chat, for /wipe, per platform;
-	// set before the first Handle. A platform without one says it can't.
-	Wipers map[Platform]Wiper
+
+	// wipers clear recent messages from chats for /wipe, per platform:
+	// registered with SetWiper, possibly once the engine is answering.
+	mu     sync.RWMutex
+	wipers map[Platform]Wiper
 }
 
 func (e *Engine) now() time.Time {
@@ -232,7 +235,7 @@ func (e *Engine) command(ctx context.Context, u *User, in Incoming, cmd Command)
 		return e.export(ctx, u)
 	case "delete":
 		rows := [][]Button{{{Label: "Delete everything", Action: Action{Kind: ActDeleteConfirm}}, {Label: "Cancel", Action: Action{Kind: ActDeleteCancel}}}}
-		if e.Wipers[in.Platform] != nil {
+		if e.wiper(in.Platform) != nil {
 			rows = append(rows, []Button{{Label: "Delete everything and clear this chat", Action: Action{Kind: ActDeleteWipe}}})
 		}
 		return []Reply{{

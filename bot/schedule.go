@@ -31,6 +31,10 @@ const (
 	NudgeRetry       NudgeStatus = "retry" // not delivered; may be claimed again the same local day
 	NudgeFailed      NudgeStatus = "failed"
 	NudgeUnreachable NudgeStatus = "unreachable" // the platform cannot reach the person
+	// NudgeSkipped: no prompt for that day (the bot was down past the day,
+	// or the platform is not running); recorded for the stats only. A
+	// skipped day may still be claimed later that day.
+	NudgeSkipped NudgeStatus = "skipped"
 )
 
 // Nudge is one daily prompt for one person and one local date, as the
@@ -49,6 +53,9 @@ type Nudge struct {
 	Was time.Time
 	// IfTaken is the NextDue to store instead when Date was claimed before.
 	IfTaken time.Time
+	// Skipped is, for a plain reschedule, the local date whose prompt it
+	// skips ("" for none): the store records that day as NudgeSkipped.
+	Skipped string
 
 	// Set by the store when claiming: whether this claim won, and which
 	// attempt for this date it is (1 for the first).

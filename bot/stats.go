@@ -41,7 +41,7 @@ type DayStats struct {
 	// Nudges counts the daily prompts claimed that day by their outcome:
 	// sent, failed, unreachable, retry (a later try is due), claimed (no
 	// outcome recorded: cut off mid-send and never sent again, or being
-	// sent right now).
+	// sent right now); and skipped, the days found too late to send.
 	Nudges map[NudgeStatus]int
 }
 
@@ -120,7 +120,7 @@ func (s *Stats) Report(steps int) Text {
 	b.bold(fmt.Sprintf("Last %d days", len(s.Days))).plain(" (UTC): reflections written; daily prompts sent, and what else became of them")
 	for _, d := range s.Days {
 		b.plain(fmt.Sprintf("\n%s: %d %s; prompts: %d sent", d.Date, d.Reflections, plural(d.Reflections, "reflection", "reflections"), d.Nudges[NudgeSent]))
-		for _, st := range []NudgeStatus{NudgeFailed, NudgeUnreachable, NudgeRetry, NudgeClaimed} {
+		for _, st := range []NudgeStatus{NudgeFailed, NudgeUnreachable, NudgeRetry, NudgeClaimed, NudgeSkipped} {
 			if n := d.Nudges[st]; n > 0 {
 				label := string(st)
 				if st == NudgeClaimed {

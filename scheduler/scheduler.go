@@ -96,6 +96,9 @@ type Scheduler struct {
 	// Log receives what happened, with person ids but never message text;
 	// nil discards.
 	Log *slog.Logger
+	// Observe, if set, is called after each sweep that Run starts, with what
+	// it did and how long it took (for metrics). It must not block.
+	Observe func(st Stats, took time.Duration)
 
 	Workers     int           // sends at a time; default 8
 	Batch       int           // people read and claimed per transaction; default 100
@@ -119,6 +122,7 @@ func CheckTick(spec string) error {
 type Stats struct {
 	Due         int // due people read
 	Moved       int // rescheduled without a prompt: paused, completed, skipped or deferred days
+	Skipped     int // of Moved, the days skipped (recorded as bot.NudgeSkipped)
 	Lost        int // not claimed: changed meanwhile, or the day was claimed before
 	Claimed     int
 	Sent        int
@@ -192,6 +196,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	if _, err := c.AddFunc(tick, func() {
 		start, now := time.Now(), s.now()
 		st, err := s.sweep(ctx, sendCtx, now)
+		if s.Observe != nil {
+			s.Observe(st, time.Since(start))
+		}
 		if err != nil {
 			s.log().Error("daily prompts: sweep failed; the next tick tries again", "err", err, "claimed", st.Claimed)
 		} else if st.Any() {
@@ -319,6 +326,9 @@ func (s *Scheduler) claim(ctx context.Context, now time.Time, batch int, jobs, d
 			switch {
 			case j.n.Date == "":
 				st.Moved++
+				if j.n.Skipped != "" {
+					st.Skipped++
+				}
 				continue
 			case !j.n.Claimed:
 				st.Lost++
@@ -349,6 +359,7 @@ func (s *Scheduler) decide(u *bot.User, now time.Time) *job {
 	dueDay, today := dateOf(due, loc), dateOf(now, loc)
 	skip := func() *job {
 		u.NextDue = s.plan(u, now, dueDay.add(1))
+		j.n.Skipped = dueDay.String()
 		return j
 	}
 	pausing := u.Paused && (u.PausedUntil.IsZero() || now.Before(u.PausedUntil))

@@ -20,11 +20,11 @@ import (
 const dueQuery = `SELECT ` + userColumns + ` FROM users
 	WHERE next_due <= ? ORDER BY next_due, id LIMIT ?`
 
-// keepNudges is how many days of claims are kept per person at least;
-// older rows are pruned as new ones are claimed. A claim only has to
-// outlive its own local day (plus a time zone change); the rest is a short
-// history.
-const keepNudges = 7
+// keepNudges is how many days of claims (and skipped days) are kept per
+// person at least; older rows are pruned as new ones are written. A claim
+// only has to outlive its own local day (plus a time zone change); the
+// rest is the history that the stats' last 14 days count.
+const keepNudges = 15
 
 // DueUsers returns up to limit people whose next daily prompt is due at or
 // before now, earliest first.
@@ -60,7 +60,7 @@ const (
 		SELECT j.value ->> 0, j.value ->> 1, 'claimed', 1, ?1 FROM json_each(?2) AS j WHERE true
 		ON CONFLICT (user_id, local_date) DO UPDATE
 			SET state = 'claimed', attempts = attempts + 1, claimed_at = excluded.claimed_at, finished_at = NULL
-			WHERE state = 'retry'
+			WHERE state IN ('retry', 'skipped')
 		RETURNING user_id, attempts`
 	// takeSQL stores the schedule after a claim, [id, next_due,
 	// last_nudge_at, nudge_streak, prompt_index, last_prompt, was,
@@ -76,6 +76,12 @@ const (
 	moveSQL = `UPDATE users SET next_due = j.value ->> 1
 		FROM json_each(?1) AS j
 		WHERE users.id = j.value ->> 0 AND users.next_due IS j.value ->> 2`
+	// skipSQL records skipped days, [user_id, local_date, was], for the
+	// people whose next_due is still was; a day with a row keeps it.
+	skipSQL = `INSERT INTO nudges (user_id, local_date, state, attempts, claimed_at, finished_at)
+		SELECT j.value ->> 0, j.value ->> 1, 'skipped', 0, ?1, ?1 FROM json_each(?2) AS j
+		JOIN users ON users.id = j.value ->> 0 AND users.next_due IS j.value ->> 2 WHERE true
+		ON CONFLICT (user_id, local_date) DO NOTHING`
 	// pruneSQL deletes the claims of the given people before a date.
 	pruneSQL = `DELETE FROM nudges WHERE user_id IN (SELECT value FROM json_each(?1)) AND local_date < ?2`
 )
@@ -87,7 +93,8 @@ const (
 // For each nudge, nothing happens unless the person's stored next_due still
 // equals n.Was (otherwise their settings changed since it was read, or
 // another sweep got there first). Then a nudge with no Date moves next_due
-// to n.User.NextDue. A nudge with a Date claims (person, date): a new row,
+// to n.User.NextDue, and records n.Skipped (if set) as a skipped day unless
+// that day has a row already; a skipped day can still be claimed. A nudge with a Date claims (person, date): a new row,
 // or a row left in state 'retry'; on success it stores n.User's NextDue,
 // LastNudgeAt, NudgeStreak, PromptIndex, LastPrompt and CheckInAt and sets n.Claimed
 // and n.Attempt. If the date was claimed before, it only moves next_due to
@@ -99,12 +106,18 @@ const (
 // FinishNudges checkpoints instead, beside the writer.
 func (s *Store) ClaimNudges(ctx context.Context, now time.Time, ns []*bot.Nudge) error {
 	byID := make(map[int64]*bot.Nudge, len(ns))
-	var claims, moves [][]any
+	var claims, moves, skips [][]any
 	for _, n := range ns {
 		n.Claimed, n.Attempt = false, 0
 		u := n.User
 		if n.Date == "" {
 			moves = append(moves, []any{u.ID, unix(u.NextDue), unix(n.Was)})
+			if n.Skipped != "" {
+				if _, err := time.Parse(time.DateOnly, n.Skipped); err != nil {
+					return fmt.Errorf("claim nudges: user %d: bad skipped date %q", u.ID, n.Skipped)
+				}
+				skips = append(skips, []any{u.ID, n.Skipped, unix(n.Was)})
+			}
 			continue
 		}
 		if _, err := time.Parse(time.DateOnly, n.Date); err != nil {
@@ -144,6 +157,17 @@ func (s *Store) ClaimNudges(ctx context.Context, now time.Time, ns []*bot.Nudge)
 		}
 		var prune []int64
 		oldest := ""
+		// Each person's old rows are pruned one day a week, which keeps
+		// keepNudges+7 days at most, at a seventh of the cost.
+		pruneOn := func(id int64, date string) {
+			day, _ := time.Parse(time.DateOnly, date)
+			if (id+day.Unix()/86400)%7 == 0 {
+				prune = append(prune, id)
+				if oldest == "" || date < oldest {
+					oldest = date
+				}
+			}
+		}
 		for _, c := range claims {
 			id := c[0].(int64)
 			n := byID[id]
@@ -163,15 +187,16 @@ func (s *Store) ClaimNudges(ctx context.Context, now time.Time, ns []*bot.Nudge)
 				}
 			default:
 				n.Claimed, n.Attempt = true, attempt
-				// Each person's old claims are pruned one day a week, which
-				// keeps two weeks at most, at a seventh of the cost.
-				day, _ := time.Parse(time.DateOnly, n.Date)
-				if (id+day.Unix()/86400)%7 == 0 {
-					prune = append(prune, id)
-					if oldest == "" || n.Date < oldest {
-						oldest = n.Date
-					}
-				}
+				pruneOn(id, n.Date)
+			}
+		}
+		if len(skips) > 0 {
+			// Before the moves, which change next_due.
+			if _, err := tx.ExecContext(ctx, skipSQL, now.Unix(), jsonOf(skips)); err != nil {
+				return fmt.Errorf("skip: %w", err)
+			}
+			for _, sk := range skips {
+				pruneOn(sk[0].(int64), sk[1].(string))
 			}
 		}
 		if len(moves) > 0 {

@@ -93,7 +93,7 @@ func TestClaimNudges_queryPlans(t *testing.T) {
 	bigStats(t, s)
 	for name, q := range map[string]string{
 		"claim": claimSQL, "take": takeSQL, "move": moveSQL, "prune": pruneSQL,
-		"finish": finishSQL, "unreachable": unreachableSQL,
+		"finish": finishSQL, "unreachable": unreachableSQL, "skip": skipSQL,
 	} {
 		rows, err := s.r.Query("EXPLAIN QUERY PLAN "+q, 1, "[]")
 		if err != nil {
@@ -258,19 +258,23 @@ func TestClaimNudges(t *testing.T) {
 		}
 	})
 	t.Run("old claims are pruned, and deleted with the person", func(t *testing.T) {
-		y := scheduled(t, s, "5", now.AddDate(0, 0, -10))
-		claim(y, "2026-05-22", now.AddDate(0, 0, -10), now, later)
+		y := scheduled(t, s, "5", now.AddDate(0, 0, -20))
+		claim(y, "2026-05-12", now.AddDate(0, 0, -20), now.AddDate(0, 0, -10), later)
+		claim(scheduledUser(t, s, "5"), "2026-05-22", now.AddDate(0, 0, -10), now, later)
 		// Each person is pruned one day a week: within a week of claims,
-		// the old one goes.
+		// the one older than keepNudges goes, and the stats' 14 days stay.
 		for d := range 7 {
 			due := now.AddDate(0, 0, d)
 			claim(scheduledUser(t, s, "5"), due.Format(time.DateOnly), due, due.AddDate(0, 0, 1), later)
 		}
-		if st, _ := claimState(t, s, y.ID, "2026-05-22"); st != "" {
-			t.Errorf("a claim 10 days old is still there (%s) after a week of claims", st)
+		if st, _ := claimState(t, s, y.ID, "2026-05-12"); st != "" {
+			t.Errorf("a claim 20 days old is still there (%s) after a week of claims", st)
 		}
-		if n := count(t, s, "SELECT COUNT(*) FROM nudges WHERE user_id = ?", y.ID); n < 7 || n > 14 {
-			t.Errorf("claims kept: %d, want a week or two", n)
+		if st, _ := claimState(t, s, y.ID, "2026-05-22"); st != "claimed" {
+			t.Errorf("a claim 10 days old is %q after a week of claims, want it kept (claimed)", st)
+		}
+		if n := count(t, s, "SELECT COUNT(*) FROM nudges WHERE user_id = ?", y.ID); n != 8 {
+			t.Errorf("claims kept: %d, want 8 (the last %d days)", n, keepNudges)
 		}
 		if err := s.DeleteUser(ctx, y.ID); err != nil {
 			t.Fatal(err)

@@ -310,7 +310,8 @@ func TestButtons(t *testing.T) {
 	// /delete asks with buttons; confirming erases everything.
 	msgs = h.say(alice, "/delete", len(h.api.Messages(alice.ID))+1)
 	ask = last(msgs)
-	if got := ask.Buttons(); len(got) != 2 || got[0] != "Delete everything" {
+	// The third button also clears the chat: the adapter is a bot.Wiper.
+	if got := ask.Buttons(); len(got) != 3 || got[0] != "Delete everything" || got[2] != "Delete everything and clear this chat" {
 		t.Fatalf("/delete buttons = %q", got)
 	}
 	h.api.Press(alice, ask, "Delete everything")

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -58,7 +61,11 @@ func (a *Adapter) deliver(ctx context.Context, chatID int64, m outMsg) (int, err
 		}
 		id, err := a.call(ctx, chatID, m)
 		if err == nil {
+			a.metrics.MessageSent()
 			return id, nil
+		}
+		if ctx.Err() == nil {
+			a.metrics.SendFailed(sendErrorKind(err))
 		}
 		var tooMany *tgbot.TooManyRequestsError
 		var migrate *tgbot.MigrateError
@@ -131,6 +138,7 @@ func (a *Adapter) call(ctx context.Context, chatID int64, m outMsg) (int, error)
 			ChatID: chatID, Text: m.html, ParseMode: models.ParseModeHTML,
 			LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: tgbot.True()},
 			ReplyMarkup:        markup,
+			ProtectContent:     m.protect,
 		})
 		if err != nil {
 			return 0, err
@@ -142,8 +150,9 @@ func (a *Adapter) call(ctx context.Context, chatID int64, m outMsg) (int, error)
 	p := &tgbot.SendDocumentParams{
 		ChatID: chatID,
 		// A fresh reader per try: a retried upload starts from the beginning.
-		Document:    &models.InputFileUpload{Filename: m.doc.Name, Data: bytes.NewReader(m.doc.Data)},
-		ReplyMarkup: markup,
+		Document:       &models.InputFileUpload{Filename: m.doc.Name, Data: bytes.NewReader(m.doc.Data)},
+		ReplyMarkup:    markup,
+		ProtectContent: m.protect,
 	}
 	if m.html != "" {
 		p.Caption, p.ParseMode = m.html, models.ParseModeHTML
@@ -172,7 +181,9 @@ func sleep(ctx context.Context, d time.Duration) error {
 
 // describe turns an error from the library into text that is safe to log
 // and show: the kind of failure and Telegram's description, without the
-// token or any response body (which may quote people's messages).
+// token or any response body (which may quote people's messages). Where a
+// description quotes what it was sent (Telegram puts the tag, entity or
+// text it could not parse in double quotes), the quote is left out.
 func (a *Adapter) describe(err error) string {
 	if err == nil {
 		return ""
@@ -207,15 +218,29 @@ func (a *Adapter) describe(err error) string {
 		msg = "the Bot API sent an answer that is not JSON (a proxy error page?)"
 	default:
 		msg = err.Error()
-		if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		if m := statusRE.FindStringSubmatchIndex(msg); m != nil {
+			// A 5xx: its description is the server's (or a proxy's) own
+			// text, free-form; the status says enough.
+			code, _ := strconv.Atoi(msg[m[2]:m[3]])
+			msg = msg[:m[0]] + msg[m[2]:m[3]] + " " + http.StatusText(code)
+		} else if i := strings.IndexByte(msg, '\n'); i >= 0 {
 			msg = msg[:i]
 		}
-		if len(msg) > 300 {
-			msg = msg[:300] + "…"
-		}
+	}
+	msg = quotedRE.ReplaceAllString(msg, `"…"`)
+	if len(msg) > 300 {
+		msg = strings.ToValidUTF8(msg[:300], "") + "…"
 	}
 	return a.redact(msg)
 }
+
+// statusRE matches the library's error for a status it has no error for.
+// It may come wrapped ("error get updates, error response from ...").
+var statusRE = regexp.MustCompile(`error response from telegram for method \w+, (\d{3})\b`)
+
+// quotedRE matches a double-quoted part of a description, or a quote left
+// open to the end.
+var quotedRE = regexp.MustCompile(`"[^"]*("|$)`)
 
 // redact removes the token and the webhook secret from s.
 func (a *Adapter) redact(s string) string {

@@ -72,6 +72,7 @@ type harness struct {
 	t     testing.TB
 	api   *telegramtest.Server
 	store *storage.Store
+	db    string // the store's file
 	eng   *bot.Engine
 	clock *clock
 	logs  *logBuffer
@@ -86,11 +87,15 @@ type harness struct {
 // the store and engine, and Options that tests may change before start.
 func setup(t testing.TB, api telegramtest.Options) *harness {
 	t.Helper()
-	h := &harness{t: t, api: telegramtest.NewServer(t, api), clock: newClock(), logs: &logBuffer{}}
+	h := &harness{t: t, clock: newClock(), logs: &logBuffer{}}
+	if api.Now == nil {
+		api.Now = h.clock.Now // Telegram's clock and ours agree
+	}
+	h.api = telegramtest.NewServer(t, api)
 	h.openStore(filepath.Join(t.TempDir(), "trustbot.db"))
 	h.opts = telegram.Options{
 		Token: h.api.Token, APIURL: h.api.URL, Mode: telegram.ModePolling,
-		Engine: h.eng, Updates: h.store, Now: h.clock.Now,
+		Engine: h.eng, Updates: h.store, Messages: h.store, Now: h.clock.Now,
 		Log:          slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		PollTimeout:  3 * time.Second,
 		RetryBackoff: 20 * time.Millisecond, ShutdownTimeout: 5 * time.Second,
@@ -106,7 +111,7 @@ func (h *harness) openStore(path string) {
 	}
 	h.t.Cleanup(func() { st.Close() })
 	st.Now = h.clock.Now
-	h.store = st
+	h.store, h.db = st, path
 	h.eng = &bot.Engine{Program: content.Default(), Store: st, Now: h.clock.Now, DefaultTime: "20:00", DefaultTimeZone: "UTC"}
 }
 
@@ -118,6 +123,7 @@ func (h *harness) start() *harness {
 		h.t.Fatalf("telegram.New: %v", err)
 	}
 	h.a = a
+	h.eng.SetWiper(bot.PlatformTelegram, a) // as main does: the adapter is a bot.Wiper
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	h.done = make(chan error, 1)

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tgbot "github.com/go-telegram/bot"
@@ -20,9 +21,10 @@ import (
 // with work, which exits when its queue is empty. Different chats proceed
 // concurrently.
 type queues struct {
-	mu sync.Mutex
-	m  map[int64]*chatQueue
-	wg sync.WaitGroup
+	mu    sync.Mutex
+	m     map[int64]*chatQueue
+	wg    sync.WaitGroup
+	depth atomic.Int64 // updates queued, not yet being handled
 }
 
 type chatQueue struct {
@@ -41,6 +43,7 @@ func (a *Adapter) enqueue(u *models.Update) {
 	if !ok {
 		return // an update type we did not ask for
 	}
+	a.metrics.UpdateReceived()
 	q := &a.queues
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -52,6 +55,7 @@ func (a *Adapter) enqueue(u *models.Update) {
 		go a.work(key, cq)
 	}
 	cq.items = append(cq.items, u)
+	q.depth.Add(1)
 }
 
 func (a *Adapter) work(key int64, cq *chatQueue) {
@@ -71,6 +75,7 @@ func (a *Adapter) work(key int64, cq *chatQueue) {
 		u := cq.items[0]
 		cq.items[0] = nil
 		cq.items = cq.items[1:]
+		q.depth.Add(-1)
 		q.mu.Unlock()
 		if a.workCtx.Err() != nil {
 			dropped++
@@ -178,7 +183,7 @@ func (a *Adapter) onMessage(ctx context.Context, t *turn, m *models.Message) {
 	c := chatOf(m.Chat)
 	if m.Text == "" {
 		if c.private && hasMedia(m) {
-			a.sendKind(ctx, c, m.From.ID, mediaReply)
+			a.sendKind(ctx, c, m.From.ID, m.ID, mediaReply)
 		}
 		return // service messages (joins, pins...) and media in groups
 	}
@@ -195,7 +200,7 @@ func (a *Adapter) onMessage(ctx context.Context, t *turn, m *models.Message) {
 	} else if !c.private {
 		return // plain text in a group is never read or stored
 	}
-	a.converse(ctx, t, c, bot.Incoming{
+	a.converse(ctx, t, c, m.ID, bot.Incoming{
 		Platform: bot.PlatformTelegram, UserID: strconv.FormatInt(m.From.ID, 10),
 		ChatID: strconv.FormatInt(c.id, 10), Private: c.private, Name: m.From.FirstName, Text: text,
 	})
@@ -212,7 +217,8 @@ func (a *Adapter) onEdited(ctx context.Context, m *models.Message) {
 	if m.From == nil || m.From.IsBot || m.Chat.Type != models.ChatTypePrivate || m.Text == "" {
 		return
 	}
-	a.sendKind(ctx, chatOf(m.Chat), m.From.ID, editedReply)
+	// The edited message keeps its id, recorded when it was first sent.
+	a.sendKind(ctx, chatOf(m.Chat), m.From.ID, 0, editedReply)
 }
 
 // onMyChatMember notices a person blocking the bot (or stopping it) in
@@ -246,9 +252,11 @@ var (
 	oneShot = map[bot.ActionKind]bool{
 		bot.ActRole: true, bot.ActNext: true, bot.ActDeleteConfirm: true,
 		bot.ActDeleteCancel: true, bot.ActRestart: true, bot.ActPause: true,
+		bot.ActWipe: true, bot.ActWipeCancel: true, bot.ActDeleteWipe: true, bot.ActMood: true,
 	}
 	question = map[bot.ActionKind]bool{
 		bot.ActRole: true, bot.ActDeleteConfirm: true, bot.ActDeleteCancel: true, bot.ActRestart: true,
+		bot.ActWipe: true, bot.ActWipeCancel: true, bot.ActDeleteWipe: true, bot.ActMood: true, bot.ActPace: true,
 	}
 )
 
@@ -301,29 +309,34 @@ func (a *Adapter) onCallback(ctx context.Context, t *turn, q *models.CallbackQue
 	} else {
 		a.answer(ctx, q.ID, "")
 	}
-	a.converse(ctx, t, ch, bot.Incoming{
+	a.converse(ctx, t, ch, 0, bot.Incoming{
 		Platform: bot.PlatformTelegram, UserID: strconv.FormatInt(q.From.ID, 10),
 		ChatID: strconv.FormatInt(ch.id, 10), Private: true, Name: q.From.FirstName, Action: &action,
 	})
 }
 
-// converse passes in to the engine and sends its replies.
-func (a *Adapter) converse(ctx context.Context, t *turn, c chat, in bot.Incoming) {
+// converse passes in to the engine and sends its replies. msgID is the
+// person's message (0 for a button press), recorded with the replies for
+// /wipe.
+func (a *Adapter) converse(ctx context.Context, t *turn, c chat, msgID int, in bot.Incoming) {
 	replies, err := a.opts.Engine.Handle(ctx, in)
 	t.markHandled()
 	if err != nil {
 		// The replies hold an apology; err is internal (no user text).
 		a.log.Error("telegram: engine failed", "chat", c.id, "err", err)
 	}
-	a.reply(ctx, c, in.UserID, replies)
+	a.remember(c, msgID, a.reply(ctx, c, in.UserID, replies))
 }
 
-// reply sends replies to c, in order. It stops at the first failure that
-// would make the rest arrive out of order or not at all, and marks a person
-// who cannot be reached.
-func (a *Adapter) reply(ctx context.Context, c chat, userID string, replies []bot.Reply) {
+// reply sends replies to c, in order, and returns the ids of the messages
+// sent. It stops at the first failure that would make the rest arrive out
+// of order or not at all, and marks a person who cannot be reached.
+func (a *Adapter) reply(ctx context.Context, c chat, userID string, replies []bot.Reply) (sent []int) {
 	for _, m := range plan(replies, c.private, a.username) {
-		_, err := a.deliver(ctx, c.id, m)
+		id, err := a.deliver(ctx, c.id, m)
+		if err == nil {
+			sent = append(sent, id)
+		}
 		var se *sendError
 		if err == nil || !errors.As(err, &se) {
 			continue
@@ -336,19 +349,22 @@ func (a *Adapter) reply(ctx context.Context, c chat, userID string, replies []bo
 					a.markUnreachable(ctx, id)
 				}
 			}
-			return
+			return sent
 		case failTransient:
 			a.log.Error("telegram: reply not delivered", "chat", c.id, "err", se.Error())
-			return
+			return sent
 		default:
 			a.log.Error("telegram: Telegram refused a reply", "chat", c.id, "err", se.Error())
 		}
 	}
+	return sent
 }
 
-// sendKind sends one short plain reply.
-func (a *Adapter) sendKind(ctx context.Context, c chat, userID int64, text string) {
-	a.reply(ctx, c, strconv.FormatInt(userID, 10), []bot.Reply{{Text: bot.Text{{Text: text}}}})
+// sendKind sends one short plain reply to the person's message msgID (0:
+// already recorded).
+func (a *Adapter) sendKind(ctx context.Context, c chat, userID int64, msgID int, text string) {
+	sent := a.reply(ctx, c, strconv.FormatInt(userID, 10), []bot.Reply{{Text: bot.Text{{Text: text}}}})
+	a.remember(c, msgID, sent)
 }
 
 func (a *Adapter) markUnreachable(ctx context.Context, userID int64) {
@@ -380,7 +396,12 @@ func (a *Adapter) removeKeyboard(ctx context.Context, chatID int64, msgID int) {
 		_, err := a.client.EditMessageReplyMarkup(ctx, &tgbot.EditMessageReplyMarkupParams{ChatID: chatID, MessageID: msgID})
 		return err
 	})
-	if err != nil && !strings.Contains(err.Error(), "message is not modified") {
+	switch {
+	case err == nil, strings.Contains(err.Error(), "message is not modified"):
+	case strings.Contains(err.Error(), "message to edit not found"):
+		// Deleted meanwhile: by the person, or by /wipe.
+		a.log.Debug("telegram: used buttons were on a deleted message", "chat", chatID)
+	default:
 		a.log.Warn("telegram: could not remove used buttons", "chat", chatID, "err", a.describe(err))
 	}
 }

@@ -22,6 +22,7 @@ type outMsg struct {
 	html     string
 	keyboard *inlineKeyboard
 	doc      *bot.Document
+	protect  bool // protect_content: no forwarding or saving
 }
 
 // inlineKeyboard is Telegram's InlineKeyboardMarkup. It is ours rather than
@@ -45,6 +46,10 @@ type inlineButton struct {
 // units are split at paragraph, then line, then word boundaries; the
 // buttons go under the last part.
 //
+// A message made of several replies is protected from forwarding and
+// saving if any of them asks for it (bot.Reply.Protect), and so is every
+// part of a split one.
+//
 // In a group (private false) nothing personal is shown: a Personal reply
 // becomes a pointer to the private chat, buttons are dropped (presses in
 // groups do nothing) and every message gets a button that opens the private
@@ -52,32 +57,34 @@ type inlineButton struct {
 func plan(replies []bot.Reply, private bool, username string) []outMsg {
 	var out []outMsg
 	var pending bot.Text // text waiting to run on into the next reply
+	pendingProtect := false
 	for _, r := range replies {
 		if !private {
 			r = forGroup(r, username)
 		}
 		text := joinText(pending, r.Text)
-		pending = nil
+		protect := pendingProtect || r.Protect
+		pending, pendingProtect = nil, false
 		kb := keyboard(r.Buttons)
 		switch {
 		case r.Doc != nil:
 			if units(strings.TrimSpace(text.String())) <= maxCaptionUnits {
-				out = append(out, outMsg{html: renderHTML(text), keyboard: kb, doc: r.Doc})
+				out = append(out, outMsg{html: renderHTML(text), keyboard: kb, doc: r.Doc, protect: protect})
 				continue
 			}
-			out = append(out, messages(text, nil)...)
-			out = append(out, outMsg{keyboard: kb, doc: r.Doc})
+			out = append(out, protected(messages(text, nil), protect)...)
+			out = append(out, outMsg{keyboard: kb, doc: r.Doc, protect: protect})
 		case kb == nil:
-			pending = text
+			pending, pendingProtect = text, protect
 		default:
-			out = append(out, messages(text, kb)...)
+			out = append(out, protected(messages(text, kb), protect)...)
 		}
 	}
 	var link *inlineKeyboard
 	if !private && username != "" {
 		link = &inlineKeyboard{[][]inlineButton{{{Text: "Message me privately", URL: "https://t.me/" + username}}}}
 	}
-	out = append(out, messages(pending, link)...)
+	out = append(out, protected(messages(pending, link), pendingProtect)...)
 	if n := len(out); link != nil && n > 0 && out[n-1].keyboard == nil {
 		out[n-1].keyboard = link
 	}
@@ -95,6 +102,14 @@ func messages(text bot.Text, kb *inlineKeyboard) []outMsg {
 		out[n-1].keyboard = kb
 	}
 	return out
+}
+
+// protected marks ms protected when protect is set, and returns them.
+func protected(ms []outMsg, protect bool) []outMsg {
+	for i := range ms {
+		ms[i].protect = ms[i].protect || protect
+	}
+	return ms
 }
 
 // forGroup makes r safe for a group chat.

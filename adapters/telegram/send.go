@@ -35,20 +35,26 @@ func (a *Adapter) Send(ctx context.Context, to bot.Address, replies []bot.Reply)
 			}
 		}
 	}
+	var sent []int
+	// Whatever went out is recorded for /wipe, also when a later part failed.
+	defer func() { a.remember(chat{id: chatID, private: private}, 0, sent) }()
 	for _, m := range plan(replies, private, a.username) {
-		if _, err := a.deliver(ctx, chatID, m); err != nil {
-			var se *sendError
-			if !errors.As(err, &se) {
-				return err
-			}
-			switch se.kind {
-			case failUnreachable:
-				return bot.Errorf(bot.EUNREACHABLE, "telegram: %s", se.desc)
-			case failTransient:
-				return bot.Errorf(bot.ETRANSIENT, "telegram: %s", se.desc)
-			default:
-				return fmt.Errorf("telegram: %s refused: %s", se.method, se.desc)
-			}
+		id, err := a.deliver(ctx, chatID, m)
+		if err == nil {
+			sent = append(sent, id)
+			continue
+		}
+		var se *sendError
+		if !errors.As(err, &se) {
+			return err
+		}
+		switch se.kind {
+		case failUnreachable:
+			return bot.Errorf(bot.EUNREACHABLE, "telegram: %s", se.desc)
+		case failTransient:
+			return bot.Errorf(bot.ETRANSIENT, "telegram: %s", se.desc)
+		default:
+			return fmt.Errorf("telegram: %s refused: %s", se.method, se.desc)
 		}
 	}
 	return nil

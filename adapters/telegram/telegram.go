@@ -82,6 +82,10 @@ type Options struct {
 	Listen    string
 	PublicURL string
 	Secret    string
+	// HTTP, if set, gets every request to the webhook's listener other
+	// than the update POSTs (main serves /healthz and /metrics there),
+	// instead of the adapter's own GET /healthz.
+	HTTP http.Handler
 
 	// RateLimit is the most messages per second sent across all chats. With
 	// it on, each chat also gets bursts of a few messages and then about one
@@ -92,7 +96,12 @@ type Options struct {
 	Engine  Engine
 	Updates UpdateLog    // nil: no protection against repeated updates
 	Log     *slog.Logger // nil: discard
+	Metrics Metrics      // nil: none; see observe.go
 	Now     func() time.Time
+
+	// Messages records the ids of messages in private chats, for Wipe
+	// (see wipe.go). nil: none are recorded, and Wipe fails.
+	Messages MessageLog
 
 	// Tuning, mostly for tests.
 	PollTimeout     time.Duration // long-poll wait; default 50 s
@@ -184,12 +193,17 @@ type Adapter struct {
 
 	queues queues
 	used   usedKeyboards
-	marks  *marks // nil without Options.Updates
+	marks  *marks    // nil without Options.Updates
+	rec    *recorder // nil without Options.Messages
+
+	metrics Metrics // never nil
 
 	mu       sync.Mutex
 	fatal    error         // set when polling cannot go on
 	fatalc   chan struct{} // closed when fatal is set
 	conflict time.Time     // first 409 of the current run of conflicts
+	pollFail time.Time     // first failure of the current run of failed polls
+	polling  time.Time     // when the getUpdates call in flight began; zero if none
 	stopping bool          // Run is shutting down: refuse webhook updates
 	ran      bool
 }
@@ -222,11 +236,17 @@ func New(ctx context.Context, o Options) (*Adapter, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &Adapter{opts: o, log: log, pace: newPacer(o.RateLimit), fatalc: make(chan struct{})}
+	a := &Adapter{opts: o, log: log, pace: newPacer(o.RateLimit), fatalc: make(chan struct{}), metrics: o.Metrics}
+	if a.metrics == nil {
+		a.metrics = noMetrics{}
+	}
 	a.workCtx, a.cancelWork = context.WithCancel(context.WithoutCancel(ctx))
 	a.queues.init()
 	if o.Updates != nil {
 		a.marks = newMarks(o.Updates, o.Now, log)
+	}
+	if o.Messages != nil {
+		a.rec = newRecorder(o.Messages, log)
 	}
 
 	client, err := tgbot.New(o.Token,
@@ -363,6 +383,10 @@ func (a *Adapter) Run(ctx context.Context) error {
 		go a.marks.run()
 		defer a.marks.close() // after drain: the last handled updates are recorded
 	}
+	if a.rec != nil {
+		go a.rec.run()
+		defer a.rec.close() // after drain: the last turns' message ids are recorded
+	}
 
 	var err error
 	if a.opts.Mode == ModeWebhook {
@@ -445,9 +469,19 @@ func (o *observedClient) Do(req *http.Request) (*http.Response, error) {
 		req.ContentLength = int64(len(body))
 		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	}
+	poll := strings.HasSuffix(req.URL.Path, "/getUpdates")
+	if poll {
+		o.a.pollBegins()
+	}
 	resp, err := o.c.Do(req)
-	if err == nil && strings.HasSuffix(req.URL.Path, "/getUpdates") {
-		o.a.pollStatus(resp.StatusCode)
+	if poll {
+		o.a.pollEnds()
+		switch {
+		case err == nil:
+			o.a.pollStatus(resp.StatusCode)
+		case req.Context().Err() == nil: // not a shutdown
+			o.a.pollFailed()
+		}
 	}
 	return resp, err
 }
@@ -455,10 +489,13 @@ func (o *observedClient) Do(req *http.Request) (*http.Response, error) {
 // pollStatus reacts to the HTTP status of a getUpdates call. Telegram uses
 // the error_code as the status.
 func (a *Adapter) pollStatus(code int) {
+	if code != http.StatusOK {
+		a.pollFailed()
+	}
 	switch code {
 	case http.StatusOK:
 		a.mu.Lock()
-		a.conflict = time.Time{}
+		a.conflict, a.pollFail = time.Time{}, time.Time{}
 		a.mu.Unlock()
 	case http.StatusUnauthorized:
 		a.setFatal(fmt.Errorf("telegram: getUpdates: %w", ErrUnauthorized))

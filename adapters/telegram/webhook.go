@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"time"
@@ -21,13 +22,19 @@ const secretHeader = "X-Telegram-Bot-Api-Secret-Token"
 const maxUpdateBytes = 1 << 20
 
 // handler is the webhook's HTTP handler: updates are POSTed to the path of
-// Options.PublicURL, and GET /healthz answers 200 while the adapter runs.
+// Options.PublicURL, and GET /healthz answers 200 while the adapter runs
+// (or Options.HTTP answers everything else).
 func (a *Adapter) handler() http.Handler {
 	path := "/"
 	if u, err := url.Parse(a.opts.PublicURL); err == nil && u.Path != "" {
 		path = u.Path
 	}
 	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+path, a.serveUpdate)
+	if a.opts.HTTP != nil {
+		mux.Handle("/", a.opts.HTTP)
+		return mux
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		a.mu.Lock()
 		stopping := a.stopping
@@ -38,7 +45,6 @@ func (a *Adapter) handler() http.Handler {
 		}
 		io.WriteString(w, "ok\n")
 	})
-	mux.HandleFunc("POST "+path, a.serveUpdate)
 	return mux
 }
 
@@ -79,6 +85,7 @@ func (a *Adapter) runWebhook(ctx context.Context) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(a.listener) }()

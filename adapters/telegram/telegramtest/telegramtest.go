@@ -18,6 +18,9 @@
 //     in UTF-16 units after parsing (4,096 for a message, 1,024 for a
 //     caption), callback data must be 1 to 64 bytes (BUTTON_DATA_INVALID),
 //     unknown chats get "chat not found" and people who blocked the bot 403;
+//   - deleteMessage and deleteMessages with Telegram's rules and errors (48
+//     hours, counted on an injectable clock; see delete.go), and each
+//     message's protect_content;
 //   - optionally, a global limit of N messages in any one second (429s).
 //
 // Where Telegram's exact wording is not documented (e.g. a few setMyCommands
@@ -55,6 +58,10 @@ type Options struct {
 	// WebhookRetry is the wait before re-sending an update the webhook did
 	// not accept; default 50 ms (Telegram waits longer).
 	WebhookRetry time.Duration
+	// Now is the fake's clock: the date of every message, and what
+	// deleteMessage's 48-hour rule counts from (see delete.go). Default
+	// time.Now.
+	Now func() time.Time
 }
 
 // DefaultToken is a token of the right shape, for tests.
@@ -101,6 +108,10 @@ type Message struct {
 	Keyboard [][]Button // the current inline keyboard; nil when none (or removed)
 	Document *Document
 	At       time.Time // when its request arrived
+	// Protected: sent with protect_content (no forwarding or saving).
+	Protected bool
+	Date      time.Time // its date, by Options.Now
+	Deleted   bool      // deleted with deleteMessage(s)
 }
 
 // Styled returns the visible substrings of m.Text with entity type typ.
@@ -193,6 +204,9 @@ type Server struct {
 	window     []time.Time // accepted messages in the last second
 	tooMany    int         // 429s from RateLimit
 	webhookLog []int       // HTTP statuses of webhook deliveries
+	outage     outage      // see outage.go
+
+	received map[int64][]*received // people's messages, per chat; see delete.go
 }
 
 type update struct {
@@ -227,6 +241,9 @@ func NewServer(tb testing.TB, o Options) *Server {
 	}
 	if o.WebhookRetry <= 0 {
 		o.WebhookRetry = 50 * time.Millisecond
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	id, _ := strconv.ParseInt(strings.SplitN(o.Token, ":", 2)[0], 10, 64)
 	s := &Server{
@@ -385,8 +402,8 @@ func chatJSON(c Chat, u User) map[string]any {
 func (s *Server) SendText(u User, c Chat, text string) int64 {
 	s.AddChat(c)
 	msg := map[string]any{
-		"message_id": s.newMessageID(), "from": userJSON(u), "chat": chatJSON(c, u),
-		"date": time.Now().Unix(), "text": text,
+		"message_id": s.newMessageID(c.ID), "from": userJSON(u), "chat": chatJSON(c, u),
+		"date": s.now().Unix(), "text": text,
 	}
 	if strings.HasPrefix(text, "/") {
 		end := strings.IndexAny(text, " \n")
@@ -402,7 +419,7 @@ func (s *Server) SendText(u User, c Chat, text string) int64 {
 // instead of text.
 func (s *Server) Message(u User, c Chat, fields map[string]any) int64 {
 	s.AddChat(c)
-	msg := map[string]any{"message_id": s.newMessageID(), "from": userJSON(u), "chat": chatJSON(c, u), "date": time.Now().Unix()}
+	msg := map[string]any{"message_id": s.newMessageID(c.ID), "from": userJSON(u), "chat": chatJSON(c, u), "date": s.now().Unix()}
 	for k, v := range fields {
 		msg[k] = v
 	}
@@ -412,9 +429,9 @@ func (s *Server) Message(u User, c Chat, fields map[string]any) int64 {
 // Edit pushes an edited_message update: u changed one of their messages.
 func (s *Server) Edit(u User, c Chat, text string) int64 {
 	s.AddChat(c)
-	now := time.Now().Unix()
+	now := s.now().Unix()
 	return s.Push(map[string]any{"edited_message": map[string]any{
-		"message_id": s.newMessageID(), "from": userJSON(u), "chat": chatJSON(c, u),
+		"message_id": s.newMessageID(c.ID), "from": userJSON(u), "chat": chatJSON(c, u),
 		"date": now - 60, "edit_date": now, "text": text,
 	}})
 }
@@ -440,6 +457,9 @@ func (s *Server) Press(u User, m Message, label string) (int64, string) {
 	cur, ok := s.messageByID(m.ChatID, m.ID)
 	if !ok {
 		s.tb.Fatalf("telegramtest: Press %q: no message %d in chat %d", label, m.ID, m.ChatID)
+	}
+	if cur.Deleted {
+		s.tb.Fatalf("telegramtest: Press %q: message %d in chat %d was deleted", label, m.ID, m.ChatID)
 	}
 	for _, row := range cur.Keyboard {
 		for _, b := range row {
@@ -472,10 +492,16 @@ func (s *Server) PressData(u User, m Message, data string) (int64, string) {
 	return id, qid
 }
 
-func (s *Server) newMessageID() int {
+// newMessageID numbers a message someone writes in chat, and keeps it
+// (see delete.go).
+func (s *Server) newMessageID(chat int64) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.nextMsg++
+	if s.received == nil {
+		s.received = map[int64][]*received{}
+	}
+	s.received[chat] = append(s.received[chat], &received{id: s.nextMsg, date: s.now()})
 	return s.nextMsg
 }
 
@@ -761,7 +787,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.calls[method]++
 	s.callLog = append(s.callLog, method)
 	var canned *Failure
-	if q := s.failures[method]; len(q) > 0 {
+	if f, down := s.downLocked(method, arrived); down {
+		canned = &f
+	} else if q := s.failures[method]; len(q) > 0 {
 		canned = &q[0]
 		s.failures[method] = q[1:]
 	}
@@ -790,6 +818,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.answerCallbackQuery(w, req)
 	case "editmessagereplymarkup":
 		s.editMessageReplyMarkup(w, req)
+	case "deletemessage":
+		s.deleteMessage(w, req)
+	case "deletemessages":
+		s.deleteMessages(w, req)
 	default:
 		fail(w, 404, "Not Found")
 	}
@@ -859,6 +891,11 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, req request)
 		if gen != s.pollGen {
 			s.mu.Unlock()
 			fail(w, 409, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running")
+			return
+		}
+		if f, down := s.downLocked("getUpdates", time.Now()); down { // a poll open when an outage begins fails too
+			s.mu.Unlock()
+			s.serveFailure(w, f)
 			return
 		}
 		var out []json.RawMessage
@@ -1112,6 +1149,8 @@ func (s *Server) send(w http.ResponseWriter, method string, req request, now tim
 	s.nextMsg++
 	m.ID = s.nextMsg
 	m.At = now
+	m.Date = s.now()
+	m.Protected = req.params["protect_content"] == "true"
 	s.messages[c.ID] = append(s.messages[c.ID], m)
 	s.all = append(s.all, m)
 	s.notifyLocked(c.ID)
@@ -1233,7 +1272,7 @@ func (s *Server) editMessageReplyMarkup(w http.ResponseWriter, req request) {
 		return
 	}
 	for _, m := range s.messages[chat] {
-		if m.ID != id {
+		if m.ID != id || m.Deleted {
 			continue
 		}
 		if len(m.Keyboard) == 0 && len(kb) == 0 {
