@@ -150,39 +150,7 @@ func (s *Store) SaveSafetyPlan(ctx context.Context, userID int64, p bot.SafetyPl
 // is not fsynced: a power loss may lose the last ids, whose messages a
 // /wipe then leaves in the chat.
 func (s *Store) RecordMessages(ctx context.Context, p bot.Platform, chatID string, ms []bot.ChatMessage) error {
-	if len(ms) == 0 {
-		return nil
-	}
-	err := s.writeNormal(ctx, func(conn *sql.Conn) error {
-		tx, err := conn.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback()
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO chat_messages (platform, chat_id, message_id, from_bot, at)
-			VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for _, m := range ms {
-			at := m.At
-			if at.IsZero() {
-				at = s.now()
-			}
-			if _, err := stmt.ExecContext(ctx, string(p), chatID, m.ID, m.FromBot, at.Unix()); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM chat_messages WHERE at < ?`, s.now().Add(-MessageMemory).Unix()); err != nil {
-			return err
-		}
-		return tx.Commit()
-	})
-	if err != nil {
-		return fmt.Errorf("record %d messages of a %s chat: %w", len(ms), p, err)
-	}
-	return nil
+	return s.RecordMessageBatch(ctx, p, map[string][]bot.ChatMessage{chatID: ms})
 }
 
 // RecentMessages returns the recorded messages of the chat sent or received
