@@ -58,6 +58,9 @@ func startDiscord(ctx context.Context, a *app) (platform, bool, error) {
 	o := c.options()
 	o.Engine, o.Log = a.engine, a.log
 	o.Messages = a.store // the ids /wipe deletes; main registers the adapter as the Wiper
+	if a.metrics != nil {
+		o.Metrics = a.metrics.platform(bot.PlatformDiscord)
+	}
 	ad, err := discord.Start(ctx, o)
 	switch {
 	case errors.Is(err, discord.ErrUnauthorized):

@@ -69,6 +69,9 @@ type Options struct {
 	// Messages records the ids of the messages in DM channels, for Wipe
 	// (see wipe.go). nil: none are recorded, and Wipe fails.
 	Messages MessageLog
+	// Metrics counts what the adapter receives and sends; nil: none. See
+	// observe.go.
+	Metrics Metrics
 }
 
 // ErrConfig marks a problem with the options (the config file's
@@ -156,6 +159,9 @@ type Adapter struct {
 
 	dmMu sync.Mutex
 	dm   map[string]string // user id -> DM channel id
+
+	metrics Metrics // never nil
+	gw      gatewayState
 }
 
 var _ bot.Sender = (*Adapter)(nil)
@@ -210,7 +216,10 @@ func Start(ctx context.Context, o Options) (*Adapter, error) {
 
 	a := &Adapter{
 		s: s, engine: o.Engine, msgs: o.Messages, log: o.Log, guildID: o.GuildID, deferAfter: o.DeferAfter,
-		dm: map[string]string{},
+		dm: map[string]string{}, metrics: o.Metrics,
+	}
+	if a.metrics == nil {
+		a.metrics = noMetrics{}
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
@@ -235,6 +244,8 @@ func Start(ctx context.Context, o Options) (*Adapter, error) {
 	a.selfID = me.ID
 
 	s.AddHandler(a.onReady)
+	s.AddHandler(a.onConnect)
+	s.AddHandler(a.onDisconnect)
 	s.AddHandler(a.onInteraction)
 	s.AddHandler(a.onMessage)
 	if err := a.open(ctx); err != nil {
@@ -337,6 +348,7 @@ func (a *Adapter) onMessage(_ *discordgo.Session, m *discordgo.MessageCreate) {
 	if m.Type != discordgo.MessageTypeDefault && m.Type != discordgo.MessageTypeReply {
 		return
 	}
+	a.metrics.UpdateReceived()
 	in := bot.Incoming{
 		Platform: bot.PlatformDiscord, UserID: m.Author.ID, ChatID: m.ChannelID, Private: true,
 		Name: displayName(m.Author), Text: m.Content,
@@ -392,6 +404,7 @@ func (a *Adapter) recover(where string) {
 type queue struct {
 	mu      sync.Mutex
 	m       map[string][]func()
+	waiting int // jobs queued and not yet started, over all keys
 	closed  bool
 	busy    sync.WaitGroup
 	recover func(where string) // deferred around each job
@@ -411,6 +424,7 @@ func (q *queue) push(key string, job func()) bool {
 		return false
 	}
 	q.m[key] = append(jobs, job)
+	q.waiting++
 	if !running {
 		q.busy.Add(1)
 		go q.run(key)
@@ -430,6 +444,7 @@ func (q *queue) run(key string) {
 		}
 		job := jobs[0]
 		q.m[key] = jobs[1:]
+		q.waiting--
 		q.mu.Unlock()
 		func() {
 			defer q.recover("turn")

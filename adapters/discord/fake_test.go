@@ -41,6 +41,8 @@ type fakeDiscord struct {
 	commands   map[string][]map[string]any // per scope ("global" or a guild id)
 	failures   []*failure
 	identifies []map[string]any
+	resumes    int
+	down       bool // the gateway refuses connections; see drop
 	heartbeats int
 	binary     int // binary (compressed) frames sent
 	nextID     int
@@ -117,6 +119,13 @@ func (f *fakeDiscord) failNext(method, pathPrefix string, times, status int, bod
 
 func (f *fakeDiscord) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/gateway-ws/" || r.URL.Path == "/proxy-ws/" {
+		f.mu.Lock()
+		down := f.down
+		f.mu.Unlock()
+		if down {
+			http.Error(w, "upstream connect error", http.StatusServiceUnavailable)
+			return
+		}
 		f.gateway(w, r)
 		return
 	}
@@ -313,8 +322,12 @@ func (f *fakeDiscord) gateway(w http.ResponseWriter, r *http.Request) {
 		Op int            `json:"op"`
 		D  map[string]any `json:"d"`
 	}
-	if err := c.ReadJSON(&ident); err != nil || ident.Op != 2 {
-		f.t.Errorf("gateway: want Identify (op 2), got op %d, %v", ident.Op, err)
+	if err := c.ReadJSON(&ident); err != nil || (ident.Op != 2 && ident.Op != 6) {
+		f.t.Errorf("gateway: want Identify (op 2) or Resume (op 6), got op %d, %v", ident.Op, err)
+		return
+	}
+	if ident.Op == 6 {
+		f.resume(c, ident.D)
 		return
 	}
 	f.mu.Lock()
@@ -339,6 +352,48 @@ func (f *fakeDiscord) gateway(w http.ResponseWriter, r *http.Request) {
 	if err := f.dispatch("READY", ready); err != nil {
 		return
 	}
+	f.serveGateway(c)
+}
+
+// resume answers a Resume (after a dropped connection) with RESUMED, as
+// Discord does when the session is still known, and goes on serving.
+func (f *fakeDiscord) resume(c *websocket.Conn, d map[string]any) {
+	if d["token"] != "Bot "+f.token || d["session_id"] != "fake-session" {
+		f.t.Errorf("gateway: Resume with an unknown token or session %v", d["session_id"])
+		return
+	}
+	f.mu.Lock()
+	f.resumes++
+	f.notify()
+	f.mu.Unlock()
+	f.wsMu.Lock()
+	f.ws = c // compression stays as Identify agreed; the sequence goes on
+	f.wsMu.Unlock()
+	if err := f.dispatch("RESUMED", map[string]any{}); err != nil {
+		return
+	}
+	f.serveGateway(c)
+}
+
+// drop closes the gateway connection as a network failure would, and
+// refuses new ones while down; drop(false) lets them in again.
+func (f *fakeDiscord) drop(down bool) {
+	f.mu.Lock()
+	f.down = down
+	f.mu.Unlock()
+	if !down {
+		return
+	}
+	f.wsMu.Lock()
+	if f.ws != nil {
+		f.ws.Close()
+		f.ws = nil
+	}
+	f.wsMu.Unlock()
+}
+
+// serveGateway answers heartbeats until the connection ends.
+func (f *fakeDiscord) serveGateway(c *websocket.Conn) {
 	for {
 		var msg struct {
 			Op int `json:"op"`

@@ -82,6 +82,7 @@ func (a *Adapter) onInteraction(_ *discordgo.Session, ev *discordgo.InteractionC
 	}
 	defer a.recover("interaction")
 	i := ev.Interaction
+	a.metrics.UpdateReceived()
 	// ApplicationCommandData and MessageComponentData panic on the wrong
 	// type: switch first.
 	switch i.Type {
@@ -385,10 +386,12 @@ func (a *Adapter) answer(ctx context.Context, t *turn, msgs []outMsg, deferred b
 	}
 	first := msgs[0]
 	if !deferred {
-		err := respond(&discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: &discordgo.InteractionResponseData{
-			Content: first.content, Components: components(first.buttons), Files: first.files(),
-			AllowedMentions: noMentions(), Flags: t.flags(first.personal),
-		}})
+		_, err := sendCall(ctx, a, tok, func(opts ...discordgo.RequestOption) (struct{}, error) {
+			return struct{}{}, a.s.InteractionRespond(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: &discordgo.InteractionResponseData{
+				Content: first.content, Components: components(first.buttons), Files: first.files(),
+				AllowedMentions: noMentions(), Flags: t.flags(first.personal),
+			}}, opts...)
+		})
 		if err != nil {
 			return nil, fmt.Errorf("respond: %w", err)
 		}
@@ -407,7 +410,7 @@ func (a *Adapter) answer(ctx context.Context, t *turn, msgs []outMsg, deferred b
 	}
 	comps := components(first.buttons)
 	content := first.content
-	edited, err := call(ctx, a, tok, func(opts ...discordgo.RequestOption) (*discordgo.Message, error) {
+	edited, err := sendCall(ctx, a, tok, func(opts ...discordgo.RequestOption) (*discordgo.Message, error) {
 		return a.s.InteractionResponseEdit(i, &discordgo.WebhookEdit{
 			Content: &content, Components: &comps, Files: first.files(), AllowedMentions: noMentions(),
 		}, opts...)
@@ -441,7 +444,7 @@ func (a *Adapter) originalID(ctx context.Context, t *turn) []string {
 func (a *Adapter) followUps(ctx context.Context, t *turn, msgs []outMsg) ([]string, error) {
 	var sent []string
 	for _, m := range msgs {
-		msg, err := call(ctx, a, t.i.Token, func(opts ...discordgo.RequestOption) (*discordgo.Message, error) {
+		msg, err := sendCall(ctx, a, t.i.Token, func(opts ...discordgo.RequestOption) (*discordgo.Message, error) {
 			return a.s.FollowupMessageCreate(t.i, true, &discordgo.WebhookParams{
 				Content: m.content, Components: components(m.buttons), Files: m.files(),
 				AllowedMentions: noMentions(), Flags: t.flags(m.personal),

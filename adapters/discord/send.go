@@ -148,7 +148,7 @@ func (m outMsg) files() []*discordgo.File {
 
 // sendMessage posts m to a channel and returns the message's id.
 func (a *Adapter) sendMessage(ctx context.Context, channelID string, m outMsg) (string, error) {
-	msg, err := call(ctx, a, "", func(opts ...discordgo.RequestOption) (*discordgo.Message, error) {
+	msg, err := sendCall(ctx, a, "", func(opts ...discordgo.RequestOption) (*discordgo.Message, error) {
 		return a.s.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{
 			Content: m.content, Components: components(m.buttons), Files: m.files(),
 			AllowedMentions: noMentions(), Flags: discordgo.MessageFlagsSuppressEmbeds,
@@ -239,8 +239,19 @@ func (a *Adapter) forgetDM(userID string) {
 // the wait Discord asks for. secret (an interaction token, which is part
 // of the URL) is removed from the error.
 func call[T any](ctx context.Context, a *Adapter, secret string, fn func(opts ...discordgo.RequestOption) (T, error)) (T, error) {
+	return try(ctx, a, secret, false, fn)
+}
+
+// sendCall is call for a request that delivers a message to a person: each
+// try is counted in Metrics, as sent or failed by kind.
+func sendCall[T any](ctx context.Context, a *Adapter, secret string, fn func(opts ...discordgo.RequestOption) (T, error)) (T, error) {
+	return try(ctx, a, secret, true, fn)
+}
+
+func try[T any](ctx context.Context, a *Adapter, secret string, message bool, fn func(opts ...discordgo.RequestOption) (T, error)) (T, error) {
 	for attempt := 0; ; attempt++ {
 		v, err := fn(discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false))
+		a.observe(err, secret == "", message)
 		var rl *discordgo.RateLimitError
 		if err != nil && errors.As(err, &rl) && attempt < maxRateRetries && rl.RetryAfter <= maxRateWait {
 			a.log.Info("discord: rate limited; retrying", "after", rl.RetryAfter)
