@@ -15,6 +15,7 @@ import (
 var (
 	_ telegram.UpdateLog  = (*storage.Store)(nil)
 	_ telegram.MessageLog = (*storage.Store)(nil)
+	_ telegram.Inbox      = (*storage.Store)(nil)
 )
 
 func defaultTelegramConfig() TelegramConfig {
@@ -59,6 +60,7 @@ func startTelegram(ctx context.Context, a *app) (platform, bool, error) {
 	}
 	o := c.options()
 	o.Engine, o.Updates, o.Log, o.Now = a.engine, a.store, a.log, a.engine.Now
+	o.Inbox = a.store    // updates are stored before Telegram is told they arrived
 	o.Messages = a.store // the ids /wipe deletes; main registers the adapter as the Wiper
 	if a.metrics != nil {
 		o.Metrics = a.metrics.platform(bot.PlatformTelegram)

@@ -27,7 +27,8 @@ func (s *Store) TelegramUpdateHandled(ctx context.Context, id int64, now time.Ti
 }
 
 // MarkTelegramUpdatesHandled records the Telegram update ids as handled at
-// now, in one transaction, and forgets the updates handled more than 24
+// now, in one transaction, deletes them from the inbox (see inbox.go),
+// and forgets the updates handled more than 24
 // hours before now: each call deletes the few rows that expired since the
 // previous one, found through the index on handled_at. The adapter batches
 // its calls, so that the single writer connection, which every reflection
@@ -54,6 +55,17 @@ func (s *Store) MarkTelegramUpdatesHandled(ctx context.Context, ids []int64, now
 		defer stmt.Close()
 		for _, id := range ids {
 			if _, err := stmt.ExecContext(ctx, id, now.Unix()); err != nil {
+				return err
+			}
+		}
+		// Handled: no longer needed in the inbox (see inbox.go).
+		del, err := tx.PrepareContext(ctx, `DELETE FROM telegram_inbox WHERE update_id = ?`)
+		if err != nil {
+			return err
+		}
+		defer del.Close()
+		for _, id := range ids {
+			if _, err := del.ExecContext(ctx, id); err != nil {
 				return err
 			}
 		}

@@ -95,7 +95,7 @@ func setup(t testing.TB, api telegramtest.Options) *harness {
 	h.openStore(filepath.Join(t.TempDir(), "trustbot.db"))
 	h.opts = telegram.Options{
 		Token: h.api.Token, APIURL: h.api.URL, Mode: telegram.ModePolling,
-		Engine: h.eng, Updates: h.store, Messages: h.store, Now: h.clock.Now,
+		Engine: h.eng, Updates: h.store, Inbox: h.store, Messages: h.store, Now: h.clock.Now,
 		Log:          slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		PollTimeout:  3 * time.Second,
 		RetryBackoff: 20 * time.Millisecond, ShutdownTimeout: 5 * time.Second,

@@ -14,8 +14,10 @@ const markEvery = 10 * time.Millisecond
 
 // marks records handled updates in the UpdateLog in batches. Ids not yet
 // written are kept in memory, so that a repeat is caught in the meantime
-// too. A crash loses at most the last markEvery of marks, after which a
-// replayed update could be answered twice.
+// too. Marking deletes the update from the inbox (inbox.go). A crash loses
+// the marks not yet written (the last markEvery, plus the wait for the
+// writer connection under load), and the inbox hands those updates over
+// again at the next start: they are handled twice.
 type marks struct {
 	log     UpdateLog
 	now     func() time.Time

@@ -41,6 +41,9 @@ func (q *queues) wait() { q.wg.Wait() }
 func (a *Adapter) enqueue(u *models.Update) {
 	key, ok := chatKey(u)
 	if !ok {
+		if a.marks != nil {
+			a.marks.mark(u.ID) // nothing to do: out of the inbox
+		}
 		return // an update type we did not ask for
 	}
 	a.metrics.UpdateReceived()
@@ -125,6 +128,8 @@ func (a *Adapter) handleUpdate(ctx context.Context, u *models.Update) {
 			a.log.Error("telegram: check update log", "update", u.ID, "err", err)
 		} else if seen {
 			a.log.Debug("telegram: dropped a repeated update", "update", u.ID)
+			// Marked again: a repeat may have been stored in the inbox.
+			a.marks.mark(u.ID)
 			return
 		}
 	}

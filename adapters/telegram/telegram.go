@@ -68,6 +68,18 @@ type UpdateLog interface {
 	MarkTelegramUpdatesHandled(ctx context.Context, ids []int64, now time.Time) error
 }
 
+// Inbox keeps the updates received and not yet handled, so that a crash
+// loses none (see inbox.go). storage.Store implements it. Marking an update
+// handled in the UpdateLog removes it from the Inbox.
+type Inbox interface {
+	// AddTelegramInbox stores the updates (ids[i] with its JSON raws[i])
+	// durably, in one transaction; an id already stored is left as it is.
+	AddTelegramInbox(ctx context.Context, ids []int64, raws [][]byte) error
+	// TelegramInbox calls fn with each stored update, in id order, and
+	// stops at fn's first error.
+	TelegramInbox(ctx context.Context, fn func(id int64, raw []byte) error) error
+}
+
 // Options configure an Adapter. Token and Engine are required; zero values
 // of the rest mean the documented defaults.
 type Options struct {
@@ -95,6 +107,7 @@ type Options struct {
 
 	Engine  Engine
 	Updates UpdateLog    // nil: no protection against repeated updates
+	Inbox   Inbox        // nil: updates in flight at a crash are lost; needs Updates
 	Log     *slog.Logger // nil: discard
 	Metrics Metrics      // nil: none; see observe.go
 	Now     func() time.Time
@@ -193,8 +206,9 @@ type Adapter struct {
 
 	queues queues
 	used   usedKeyboards
-	marks  *marks    // nil without Options.Updates
-	rec    *recorder // nil without Options.Messages
+	marks  *marks       // nil without Options.Updates
+	inbox  *inboxWriter // nil without Options.Inbox
+	rec    *recorder    // nil without Options.Messages
 
 	metrics Metrics // never nil
 
@@ -231,6 +245,10 @@ func New(ctx context.Context, o Options) (*Adapter, error) {
 	if o.Engine == nil {
 		return nil, errors.New("telegram: Options.Engine is nil")
 	}
+	if o.Inbox != nil && o.Updates == nil {
+		// Marking updates handled is what empties the inbox.
+		return nil, errors.New("telegram: Options.Inbox needs Options.Updates")
+	}
 	setDefaults(&o)
 	log := o.Log
 	if log == nil {
@@ -244,6 +262,9 @@ func New(ctx context.Context, o Options) (*Adapter, error) {
 	a.queues.init()
 	if o.Updates != nil {
 		a.marks = newMarks(o.Updates, o.Now, log)
+	}
+	if o.Inbox != nil {
+		a.inbox = &inboxWriter{inbox: o.Inbox}
 	}
 	if o.Messages != nil {
 		a.rec = newRecorder(o.Messages, log)
@@ -387,6 +408,16 @@ func (a *Adapter) Run(ctx context.Context) error {
 		go a.rec.run()
 		defer a.rec.close() // after drain: the last turns' message ids are recorded
 	}
+	if a.inbox != nil {
+		// Before anything new: a chat's old updates come first.
+		if err := a.replay(ctx); err != nil {
+			if a.listener != nil {
+				a.listener.Close()
+			}
+			a.drain()
+			return err
+		}
+	}
 
 	var err error
 	if a.opts.Mode == ModeWebhook {
@@ -474,6 +505,10 @@ func (o *observedClient) Do(req *http.Request) (*http.Response, error) {
 		o.a.pollBegins()
 	}
 	resp, err := o.c.Do(req)
+	if poll && err == nil && resp.StatusCode == http.StatusOK && o.a.inbox != nil {
+		// Stored before the library sees them, so before it confirms them.
+		resp, err = o.a.keepPolled(req.Context(), resp)
+	}
 	if poll {
 		o.a.pollEnds()
 		switch {

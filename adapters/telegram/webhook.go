@@ -60,8 +60,13 @@ func (a *Adapter) serveUpdate(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "wrong "+secretHeader, http.StatusForbidden)
 		return
 	}
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxUpdateBytes))
+	if err != nil {
+		http.Error(w, "update too large or cut off", http.StatusBadRequest)
+		return
+	}
 	var u models.Update
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxUpdateBytes)).Decode(&u); err != nil {
+	if err := json.Unmarshal(raw, &u); err != nil {
 		http.Error(w, "not a Telegram update", http.StatusBadRequest)
 		return
 	}
@@ -72,6 +77,14 @@ func (a *Adapter) serveUpdate(w http.ResponseWriter, r *http.Request) {
 		// Not 2xx: Telegram keeps the update and delivers it again later.
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
+	}
+	if a.inbox != nil {
+		// Answer 200 only once the update is safe (see inbox.go).
+		if err := a.inbox.save(r.Context(), []int64{u.ID}, [][]byte{raw}); err != nil {
+			a.log.Error("telegram: could not store a received update; Telegram will deliver it again", "update", u.ID, "err", err)
+			http.Error(w, "could not store the update", http.StatusServiceUnavailable)
+			return
+		}
 	}
 	a.enqueue(&u)
 	w.WriteHeader(http.StatusOK)
