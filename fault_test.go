@@ -285,6 +285,11 @@ func TestKill9UnderLoad(t *testing.T) {
 	if lost != 0 {
 		t.Errorf("%d of %d reflections were neither answered nor kept, want 0: updates confirmed to Telegram were lost in the kill", lost, sent)
 	}
+	// Replayed updates carry their message id, and a reflection is kept
+	// once per message.
+	if twice != 0 {
+		t.Errorf("%d reflections were stored twice after the replay, want 0", twice)
+	}
 	t.Logf("kill -9 after %v: %d reflections written, %d acknowledged, %d of those found in the journal; "+
 		"%d stored twice (replayed after the kill), %d never answered nor kept; "+
 		"daily prompts: %d of %d arrived once (%d before the kill), %d claims left without an outcome by the kill (never resent)",

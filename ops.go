@@ -246,9 +246,9 @@ func runRekey(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "sealed %d reflections and %d names anew with key %s (from %s) in %v.\n"+
+	fmt.Fprintf(stdout, "sealed %d reflections, %d names, %d safety plans and %d unhandled Telegram updates anew with key %s (from %s) in %v.\n"+
 		"Now set encryption_key_file = %q under [storage] in %s, then start trustbot.\n"+
 		"Keep the old key as long as you keep backups made before now: they need it.\n",
-		res.Reflections, res.Names, newKey.ID(), from, time.Since(start).Round(time.Millisecond), *newFlag, *cfgFlag)
+		res.Reflections, res.Names, res.SafetyPlans, res.Inbox, newKey.ID(), from, time.Since(start).Round(time.Millisecond), *newFlag, *cfgFlag)
 	return nil
 }

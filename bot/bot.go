@@ -209,4 +209,8 @@ type Reflection struct {
 	Prompt    string // the prompt it answers, if any
 	Text      string
 	CreatedAt time.Time
+	// SourceID is the platform message the reflection came from (see
+	// Incoming.MessageID), or "". A person has at most one reflection per
+	// SourceID.
+	SourceID string
 }

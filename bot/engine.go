@@ -520,7 +520,7 @@ func (e *Engine) plainText(ctx context.Context, u *User, in Incoming, text strin
 	if n := utf8.RuneCountInString(text); n > MaxReflectionRunes {
 		return []Reply{reply(fmt.Sprintf("That's longer than I can keep in one piece (%d characters; I can keep up to %d). Nothing was saved yet: could you send it in two or more parts?", n, MaxReflectionRunes))}, nil
 	}
-	r := &Reflection{UserID: u.ID, Step: u.Step, Prompt: u.LastPrompt, Text: text, CreatedAt: e.now()}
+	r := &Reflection{UserID: u.ID, Step: u.Step, Prompt: u.LastPrompt, Text: text, CreatedAt: e.now(), SourceID: in.MessageID}
 	if err := e.Store.AddReflection(ctx, r); err != nil {
 		return nil, fmt.Errorf("add reflection: %w", err)
 	}

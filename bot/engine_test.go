@@ -603,3 +603,19 @@ func TestMarkUnreachable(t *testing.T) {
 		t.Fatalf("MarkUnreachable for an unknown person = %v, want nil", err)
 	}
 }
+
+// TestReplayedMessageStoredOnce: a platform may deliver one message twice
+// (the Telegram inbox replays after a crash); the journal keeps it once.
+func TestReplayedMessageStoredOnce(t *testing.T) {
+	h := started(t)
+	in := h.in("The same words, delivered twice.")
+	in.MessageID = "9001"
+	for range 2 {
+		if _, err := h.eng.Handle(context.Background(), in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := h.store.CountReflections(context.Background(), h.user().ID, 0); err != nil || n != 1 {
+		t.Fatalf("reflections after a replayed message = %d, %v; want 1", n, err)
+	}
+}

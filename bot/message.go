@@ -13,7 +13,11 @@ type Incoming struct {
 	Private  bool   // a one-to-one chat with the bot
 	Name     string // display name, for greetings only
 	Text     string // the text as typed; adapters strip a "@botname" suffix from commands
-	Action   *Action
+	// MessageID is the platform's id of the message, unique within the
+	// chat, or "" if unknown. A message delivered twice (a replay after a
+	// crash) then adds one reflection, not two.
+	MessageID string
+	Action    *Action
 }
 
 // ActionKind says what a button does.

@@ -28,7 +28,9 @@ type UserStore interface {
 type JournalStore interface {
 	// AddReflection stores r durably (once it returns, r survives the process
 	// being killed and a power loss) and sets r.ID. It returns ENOTFOUND if the
-	// person no longer exists. Times are kept to the second, in UTC.
+	// person no longer exists. Times are kept to the second, in UTC. If the
+	// person already has a reflection with r.SourceID (non-empty), nothing
+	// is added and r gets that reflection's ID and CreatedAt.
 	AddReflection(ctx context.Context, r *Reflection) error
 	// Reflections returns up to limit of the person's reflections, newest
 	// first, skipping offset, and how many there are in all. A limit of 0 or

@@ -199,17 +199,25 @@ func (s *Store) ForgetMessages(ctx context.Context, p bot.Platform, chatID strin
 // plans, once their table exists: a database opened with only the earlier
 // migrations (in tests of upgrades) has none.
 func (s *Store) sealedSelect(ctx context.Context) (string, error) {
-	var n int
-	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_schema
-		WHERE type = 'table' AND name = 'safety_plans'`).Scan(&n); err != nil {
-		return "", err
-	}
-	if n == 0 {
-		return sealedColumns, nil
-	}
-	return sealedColumns + `
+	q := sealedColumns
+	for _, t := range []struct{ table, sel string }{
+		{"safety_plans", `
 	UNION ALL SELECT warning_signs, calming FROM safety_plans
-	UNION ALL SELECT people, places FROM safety_plans`, nil
+	UNION ALL SELECT people, places FROM safety_plans`},
+		// Telegram updates left unhandled by a crash hold what people wrote.
+		{"telegram_inbox", `
+	UNION ALL SELECT raw, '' FROM telegram_inbox`},
+	} {
+		var n int
+		if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_schema
+		WHERE type = 'table' AND name = ?`, t.table).Scan(&n); err != nil {
+			return "", err
+		}
+		if n > 0 {
+			q += t.sel
+		}
+	}
+	return q, nil
 }
 
 // safetyPlanResealer re-seals the answers of safety plans for Rekey.

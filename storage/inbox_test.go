@@ -104,10 +104,70 @@ func TestTelegramInbox(t *testing.T) {
 			t.Fatal(err)
 		}
 		s.Close()
-		s2 := mustOpenWith(t, path, Options{Key: mustKey(t, 2)})
-		err = s2.TelegramInbox(ctx, func(int64, []byte) error { return nil })
-		if err == nil || !strings.Contains(err.Error(), "update 5") || strings.Contains(err.Error(), "words") {
-			t.Errorf("read with another key: got %v, want an error naming update 5 and no content", err)
+		// The key check at open covers the inbox: another key fails at start,
+		// not later at replay.
+		s2, err := OpenWith(path, Options{Key: mustKey(t, 2)})
+		if err == nil {
+			s2.Close()
+			t.Fatal("open with another key succeeded")
+		}
+		if !strings.Contains(err.Error(), "encryption key") || strings.Contains(err.Error(), "words") {
+			t.Errorf("open with another key: got %v, want a key error and no content", err)
 		}
 	})
+	t.Run("ReadFailureNamesUpdate", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "trustbot.db")
+		s := mustOpenWith(t, path, Options{Key: mustKey(t, 1)})
+		if err := s.AddTelegramInbox(ctx, []int64{5}, [][]byte{raw(5)}); err != nil {
+			t.Fatal(err)
+		}
+		// Tamper: move the sealed row to another update id, so its
+		// additional data no longer matches.
+		if _, err := s.w.Exec(`UPDATE telegram_inbox SET update_id = 6 WHERE update_id = 5`); err != nil {
+			t.Fatal(err)
+		}
+		err := s.TelegramInbox(ctx, func(int64, []byte) error { return nil })
+		if err == nil || !strings.Contains(err.Error(), "update 6") || strings.Contains(err.Error(), "words") {
+			t.Errorf("read a tampered row: got %v, want an error naming update 6 and no content", err)
+		}
+	})
+}
+
+// Updates left in the inbox by a crash are checked at open like every
+// sealed value, and rekey re-seals them, so that a new key never meets an
+// inbox it cannot read at replay.
+func TestTelegramInbox_keys(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "trustbot.db")
+	a, b := mustKey(t, 1), mustKey(t, 2)
+	s, err := OpenWith(path, Options{Key: a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddTelegramInbox(ctx, []int64{7}, [][]byte{[]byte(`{"update_id":7}`)}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	if s, err := OpenWith(path, Options{Key: b}); err == nil {
+		s.Close()
+		t.Fatal("opening with another key succeeded although the inbox holds a value sealed with the first")
+	}
+	s, err = OpenWith(path, Options{Key: b, OldKeys: []*Key{a}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Rekey(ctx, 10)
+	s.Close()
+	if err != nil || res.Inbox != 1 {
+		t.Fatalf("Rekey = %+v, %v; want the one inbox row sealed anew", res, err)
+	}
+	s, err = OpenWith(path, Options{Key: b})
+	if err != nil {
+		t.Fatalf("open with the new key after rekey: %v", err)
+	}
+	defer s.Close()
+	if rows, _ := inboxRows(t, s); rows[7] != `{"update_id":7}` {
+		t.Fatalf("inbox after rekey = %v, want update 7 readable", rows)
+	}
 }

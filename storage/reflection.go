@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/mattn/go-sqlite3"
 
@@ -25,13 +26,23 @@ func (s *Store) AddReflection(ctx context.Context, r *bot.Reflection) error {
 	text := s.keys.seal(r.Text, reflectionAD("text", r.UserID))
 	var id int64
 	err := s.write(ctx, func(conn *sql.Conn) error {
-		res, err := conn.ExecContext(ctx, `INSERT INTO reflections (user_id, step, prompt, text, created_at)
-			VALUES (?, ?, ?, ?, ?)`, r.UserID, r.Step, prompt, text, created.Unix())
+		res, err := conn.ExecContext(ctx, `INSERT INTO reflections (user_id, step, prompt, text, created_at, source_id)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, r.UserID, r.Step, prompt, text, created.Unix(), r.SourceID)
 		if err != nil {
 			return err
 		}
-		id, err = res.LastInsertId()
-		return err
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			id, _ = res.LastInsertId()
+			return err
+		}
+		// The same message again (replayed after a crash): keep the first.
+		var at int64
+		if err := conn.QueryRowContext(ctx, `SELECT id, created_at FROM reflections WHERE user_id = ? AND source_id = ?`,
+			r.UserID, r.SourceID).Scan(&id, &at); err != nil {
+			return err
+		}
+		created = time.Unix(at, 0).UTC()
+		return nil
 	})
 	if isConstraint(err, sqlite3.ErrConstraintForeignKey) {
 		err = bot.Errorf(bot.ENOTFOUND, "User not found.")

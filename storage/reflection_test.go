@@ -168,3 +168,37 @@ func TestCountReflections(t *testing.T) {
 		}
 	}
 }
+
+// A message delivered twice (the Telegram inbox replays after a crash) is
+// kept once; messages without a source id are never merged.
+func TestAddReflection_sourceIDOnce(t *testing.T) {
+	s := MustOpen(t)
+	ctx := context.Background()
+	u := &bot.User{Platform: bot.PlatformTelegram, PlatformID: "7", Step: 1}
+	if err := s.SaveUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	first := &bot.Reflection{UserID: u.ID, Step: 1, Text: "once", SourceID: "42", CreatedAt: time.Unix(1000, 0)}
+	if err := s.AddReflection(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	again := &bot.Reflection{UserID: u.ID, Step: 1, Text: "once", SourceID: "42", CreatedAt: time.Unix(2000, 0)}
+	if err := s.AddReflection(ctx, again); err != nil {
+		t.Fatalf("same source id again: %v", err)
+	}
+	if again.ID != first.ID || !again.CreatedAt.Equal(first.CreatedAt) {
+		t.Fatalf("replayed reflection got id %d at %v, want the first's %d at %v", again.ID, again.CreatedAt, first.ID, first.CreatedAt)
+	}
+	for _, r := range []*bot.Reflection{
+		{UserID: u.ID, Step: 1, Text: "console one"},
+		{UserID: u.ID, Step: 1, Text: "console two"},
+		{UserID: u.ID, Step: 1, Text: "other message", SourceID: "43"},
+	} {
+		if err := s.AddReflection(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.CountReflections(ctx, u.ID, 0); err != nil || n != 4 {
+		t.Fatalf("CountReflections = %d, %v; want 4 (one per source id, every one without)", n, err)
+	}
+}

@@ -335,6 +335,7 @@ type RekeyResult struct {
 	Reflections int // reflections sealed anew
 	Names       int // names sealed anew
 	SafetyPlans int // safety plans sealed anew
+	Inbox       int // unhandled Telegram updates sealed anew
 }
 
 // resealer re-seals the personal values of one table, a batch of rows at a
@@ -413,6 +414,26 @@ func (s *Store) Rekey(ctx context.Context, batch int) (RekeyResult, error) {
 			update: `UPDATE users SET name = ? WHERE id = ?`,
 		}, &res.Names},
 		{safetyPlanResealer(s, cur), &res.SafetyPlans},
+		{resealer{
+			table: "telegram_inbox",
+			read:  `SELECT update_id, raw FROM telegram_inbox WHERE update_id > ? ORDER BY update_id LIMIT ?`,
+			fix: func(scan func(...any) error) (int64, []any, error) {
+				var id int64
+				var raw string
+				if err := scan(&id, &raw); err != nil {
+					return 0, nil, err
+				}
+				if sealedWith(raw, cur) {
+					return id, nil, nil
+				}
+				plain, err := s.keys.open(raw, inboxAD(id))
+				if err != nil {
+					return id, nil, err
+				}
+				return id, []any{s.keys.seal(plain, inboxAD(id)), id}, nil
+			},
+			update: `UPDATE telegram_inbox SET raw = ? WHERE update_id = ?`,
+		}, &res.Inbox},
 	}
 	for _, t := range tables {
 		n, err := s.reseal(ctx, t.resealer, batch)

@@ -273,8 +273,9 @@ func TestMigrate_upgradesOldDatabase(t *testing.T) {
 	}
 	id, _ := res.LastInsertId()
 	u := &bot.User{ID: id}
+	// By hand too: AddReflection writes columns that version 1 lacks.
 	for i := range 3 {
-		if err := old.AddReflection(ctx, &bot.Reflection{UserID: u.ID, Step: 1, Text: fmt.Sprint("entry ", i)}); err != nil {
+		if _, err := old.w.Exec("INSERT INTO reflections (user_id, step, text, created_at) VALUES (?, 1, ?, 1000)", u.ID, fmt.Sprint("entry ", i)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -351,7 +351,7 @@ func (a *Adapter) onMessage(_ *discordgo.Session, m *discordgo.MessageCreate) {
 	a.metrics.UpdateReceived()
 	in := bot.Incoming{
 		Platform: bot.PlatformDiscord, UserID: m.Author.ID, ChatID: m.ChannelID, Private: true,
-		Name: displayName(m.Author), Text: m.Content,
+		Name: displayName(m.Author), Text: m.Content, MessageID: m.ID,
 	}
 	channelID, msgID := m.ChannelID, m.ID
 	if !a.queue.push(in.UserID, func() { a.dmTurn(in, channelID, msgID) }) {

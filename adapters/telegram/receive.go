@@ -208,6 +208,7 @@ func (a *Adapter) onMessage(ctx context.Context, t *turn, m *models.Message) {
 	a.converse(ctx, t, c, m.ID, bot.Incoming{
 		Platform: bot.PlatformTelegram, UserID: strconv.FormatInt(m.From.ID, 10),
 		ChatID: strconv.FormatInt(c.id, 10), Private: c.private, Name: m.From.FirstName, Text: text,
+		MessageID: strconv.Itoa(m.ID),
 	})
 }
 
