@@ -646,7 +646,7 @@ func (e *Engine) setTime(u *User, args string) []Reply {
 	e.plan(u)
 	msg := fmt.Sprintf("Done. Your daily prompt will come at %s, %s time. ", t, u.TimeZone) + e.nextLine(u)
 	if e.Schedule != nil && e.Schedule.Quiet(t) {
-		msg += "That's in the night hours, when I usually stay quiet; since you chose it, I'll come then. If it ever feels too late, /time changes it."
+		msg += "That's in the night hours, when I usually stay quiet; since you chose it, I'll come then. If it ever stops suiting you, /time changes it."
 	}
 	return []Reply{reply(strings.TrimSpace(msg))}
 }
