@@ -84,17 +84,6 @@ func (s *liveServe) stop() int {
 	}
 }
 
-// exited returns serve's exit code if it has stopped by itself.
-func (s *liveServe) exited() (int, bool) {
-	select {
-	case code := <-s.done:
-		s.cancel = nil
-		return code, true
-	default:
-		return 0, false
-	}
-}
-
 // writeFile writes body to dir/name and returns the path.
 func writeFile(t testing.TB, dir, name, body string) string {
 	t.Helper()

@@ -204,15 +204,9 @@ func runChatClock(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	if err != nil {
 		return err
 	}
-	db := *dbFlag
-	switch {
-	case db != "":
-	case *cfgFlag != "":
-		db = cfg.Storage.Path
-	default:
-		if db, err = defaultChatDB(); err != nil {
-			return err
-		}
+	db, err := chooseDB(*dbFlag, *cfgFlag, cfg)
+	if err != nil {
+		return err
 	}
 	// The conversation shares the terminal with the log: warnings and
 	// errors only, unless the config asks for debug.

@@ -122,6 +122,18 @@ func runKeygen(args []string, stdout io.Writer) error {
 	return nil
 }
 
+// chooseDB picks the database file: -db, else the config's storage.path
+// when a config was given, else the `trustbot chat` database.
+func chooseDB(dbFlag, cfgFlag string, cfg Config) (string, error) {
+	switch {
+	case dbFlag != "":
+		return dbFlag, nil
+	case cfgFlag != "":
+		return cfg.Storage.Path, nil
+	}
+	return defaultChatDB()
+}
+
 // dbFlags adds the -config and -db flags of the commands that work on a
 // database, and resolves them: -db, else the config's storage.path, else
 // the `trustbot chat` database.
@@ -133,15 +145,9 @@ func dbFlags(set *flag.FlagSet) func() (Config, string, error) {
 		if err != nil {
 			return cfg, "", err
 		}
-		db := *dbFlag
-		switch {
-		case db != "":
-		case *cfgFlag != "":
-			db = cfg.Storage.Path
-		default:
-			if db, err = defaultChatDB(); err != nil {
-				return cfg, "", err
-			}
+		db, err := chooseDB(*dbFlag, *cfgFlag, cfg)
+		if err != nil {
+			return cfg, "", err
 		}
 		if _, err := os.Stat(db); errors.Is(err, fs.ErrNotExist) {
 			return cfg, "", configErrorf("no database at %s (give -config FILE or -db FILE)", db)
