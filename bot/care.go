@@ -317,8 +317,8 @@ func (e *Engine) checkInDue(u *User, day time.Time) bool {
 	loc := e.location(u)
 	if !u.CheckInAt.IsZero() {
 		// The same day again is a retry of an undelivered check-in.
-		return daysBetween(u.CheckInAt.In(loc), day.In(loc)) == 0 ||
-			daysBetween(u.CheckInAt.In(loc), day.In(loc)) >= CheckInEvery
+		d := daysBetween(u.CheckInAt.In(loc), day.In(loc))
+		return d == 0 || d >= CheckInEvery
 	}
 	return !u.StartedAt.IsZero() && daysBetween(u.StartedAt.In(loc), day.In(loc)) >= CheckInEvery
 }

@@ -154,6 +154,9 @@ func (e *Engine) group(cmd Command) []Reply {
 	return nil // another bot's command, most likely
 }
 
+// nothingStored answers someone unknown who asks for their data.
+const nothingStored = "I don't have anything stored about you. /start begins the program whenever you are ready."
+
 func (e *Engine) stepRangeHint() string {
 	return fmt.Sprintf("Please give a step number from 1 to %d, like /step 2.", len(e.Program.Steps))
 }
@@ -190,7 +193,7 @@ func (e *Engine) command(ctx context.Context, u *User, in Incoming, cmd Command)
 	if u == nil {
 		switch cmd.Name {
 		case "delete", "export", "journal", "progress":
-			return []Reply{reply("I don't have anything stored about you. /start begins the program whenever you are ready.")}, nil
+			return []Reply{reply(nothingStored)}, nil
 		}
 		return e.start(ctx, in)
 	}
@@ -265,7 +268,7 @@ func (e *Engine) action(ctx context.Context, u *User, in Incoming, a Action) ([]
 		return []Reply{reply("Nothing was removed.")}, nil
 	}
 	if u == nil {
-		return []Reply{reply("I don't have anything stored about you. /start begins the program whenever you are ready.")}, nil
+		return []Reply{reply(nothingStored)}, nil
 	}
 	switch a.Kind {
 	case ActRole:
@@ -383,10 +386,15 @@ func (e *Engine) NextPrompt(u *User) string {
 	return u.LastPrompt
 }
 
+// stepHeading is the title line of step st: "Step 3 of 10 — Title".
+func (e *Engine) stepHeading(st Step) string {
+	return fmt.Sprintf("Step %d of %d — %s", st.Number, len(e.Program.Steps), st.Title)
+}
+
 // writeStep writes a step's content; prompt is the reflection question to
 // show, or "" for none.
 func (e *Engine) writeStep(b *textBuilder, st Step, prompt string) {
-	b.bold(fmt.Sprintf("Step %d of %d — %s", st.Number, len(e.Program.Steps), st.Title)).para()
+	b.bold(e.stepHeading(st)).para()
 	if st.Summary != "" {
 		b.italic(st.Summary).para()
 	}
@@ -532,7 +540,7 @@ func (e *Engine) plainText(ctx context.Context, u *User, in Incoming, text strin
 }
 
 func (e *Engine) location(u *User) *time.Location {
-	return zone(u.TimeZone)
+	return Zone(u.TimeZone)
 }
 
 func (e *Engine) journal(ctx context.Context, u *User, page int) ([]Reply, error) {
@@ -750,106 +758,6 @@ func (e *Engine) privacy() Reply {
 		plain("Where: in one database on the server that runs this bot, and nowhere else. Your words are never written to logs, never shown in a group chat, and never shared.").para().
 		plain("How long: until you erase it. /export sends you a copy of everything as a file; /delete erases all of it, for good.")
 	return Reply{Text: b.text()}
-}
-
-// Export is the document /export sends: everything stored about a person.
-type Export struct {
-	ExportedAt  time.Time          `json:"exported_at"`
-	Program     string             `json:"program"`
-	User        ExportUser         `json:"user"`
-	Reflections []ExportReflection `json:"reflections"`
-	SafetyPlan  *ExportSafetyPlan  `json:"safety_plan,omitempty"`
-	CheckIns    []ExportMood       `json:"check_ins"`
-}
-
-// ExportUser is the person's stored record in an Export.
-type ExportUser struct {
-	Platform    Platform   `json:"platform"`
-	PlatformID  string     `json:"platform_id"`
-	ChatID      string     `json:"chat_id"`
-	Name        string     `json:"name"`
-	Role        Role       `json:"role,omitempty"`
-	Step        int        `json:"step"`
-	Completed   bool       `json:"completed"`
-	NudgeTime   string     `json:"nudge_time"`
-	TimeZone    string     `json:"time_zone"`
-	Paused      bool       `json:"paused"`
-	PausedUntil *time.Time `json:"paused_until,omitempty"`
-	Unreachable bool       `json:"unreachable"`
-	LastPrompt  string     `json:"last_prompt,omitempty"`
-	StartedAt   time.Time  `json:"started_at"`
-	LastSeenAt  time.Time  `json:"last_seen_at"`
-	// The daily prompt's schedule.
-	NextPromptAt      *time.Time `json:"next_prompt_at,omitempty"`
-	LastPromptAt      *time.Time `json:"last_prompt_at,omitempty"`
-	PromptsUnanswered int        `json:"prompts_unanswered"`
-	// Care settings.
-	Discreet      bool       `json:"discreet"`
-	Country       string     `json:"country,omitempty"`
-	EveryOtherDay bool       `json:"prompts_every_other_day"`
-	LastCheckInAt *time.Time `json:"last_check_in_at,omitempty"`
-}
-
-// ExportReflection is one journal entry in an Export.
-type ExportReflection struct {
-	Step      int       `json:"step"`
-	Prompt    string    `json:"prompt,omitempty"`
-	Text      string    `json:"text"`
-	CreatedAt time.Time `json:"created_at"`
-}
-
-func (e *Engine) export(ctx context.Context, u *User) ([]Reply, error) {
-	x := Export{ExportedAt: e.now().UTC(), Program: e.Program.ID, User: ExportUser{
-		Platform: u.Platform, PlatformID: u.PlatformID, ChatID: u.ChatID, Name: u.Name, Role: u.Role,
-		Step: u.Step, Completed: u.Completed, NudgeTime: u.NudgeTime, TimeZone: u.TimeZone,
-		Paused: u.Paused, Unreachable: u.Unreachable, LastPrompt: u.LastPrompt,
-		StartedAt: u.StartedAt.UTC(), LastSeenAt: u.LastSeenAt.UTC(),
-		Discreet: u.Discreet, Country: u.Country, EveryOtherDay: u.Pace >= 2,
-	}, Reflections: []ExportReflection{}}
-	if !u.CheckInAt.IsZero() {
-		t := u.CheckInAt.UTC()
-		x.User.LastCheckInAt = &t
-	}
-	if !u.PausedUntil.IsZero() {
-		t := u.PausedUntil.UTC()
-		x.User.PausedUntil = &t
-	}
-	if !u.NextDue.IsZero() {
-		t := u.NextDue.UTC()
-		x.User.NextPromptAt = &t
-	}
-	if !u.LastNudgeAt.IsZero() {
-		t := u.LastNudgeAt.UTC()
-		x.User.LastPromptAt = &t
-		if !u.LastSeenAt.After(u.LastNudgeAt) { // no message since
-			x.User.PromptsUnanswered = u.NudgeStreak
-		}
-	}
-	const batch = 500
-	for off := 0; ; off += batch {
-		rs, _, err := e.Store.Reflections(ctx, u.ID, batch, off)
-		if err != nil {
-			return nil, fmt.Errorf("export reflections: %w", err)
-		}
-		for _, r := range rs {
-			x.Reflections = append(x.Reflections, ExportReflection{Step: r.Step, Prompt: r.Prompt, Text: r.Text, CreatedAt: r.CreatedAt.UTC()})
-		}
-		if len(rs) < batch {
-			break
-		}
-	}
-	if err := e.exportCare(ctx, u, &x); err != nil {
-		return nil, err
-	}
-	data, err := marshalExport(x)
-	if err != nil {
-		return nil, err
-	}
-	return []Reply{{
-		Text:     Text{{Text: fmt.Sprintf("Here is everything I keep about you, as a JSON file: your settings and %d %s.", len(x.Reflections), plural(len(x.Reflections), "reflection", "reflections"))}},
-		Doc:      &Document{Name: "trustbot-export-" + e.now().UTC().Format("2006-01-02") + ".json", MIME: "application/json", Data: data},
-		Personal: true,
-	}}, nil
 }
 
 // MarkUnreachable records that the platform cannot deliver to this person

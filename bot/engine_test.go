@@ -405,6 +405,8 @@ func TestSettings(t *testing.T) {
 		{"/resume", "on again", func(u *bot.User) bool { return !u.Paused && u.PausedUntil.IsZero() }},
 		{"/pause", "paused", func(u *bot.User) bool { return u.Paused && u.PausedUntil.IsZero() }},
 		{"/resume", "on again", func(u *bot.User) bool { return !u.Paused }},
+		{"/resume", "Daily prompts are on: the next one comes at 07:05 (America/New_York)", func(u *bot.User) bool { return !u.Paused }},
+		{"/timezone", "Your time zone is America/New_York.", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
@@ -421,6 +423,7 @@ func TestExport(t *testing.T) {
 	h.send("first <b>thought</b> & \"quotes\"")
 	h.send("/next")
 	h.send("second")
+	h.send("/pause 7")
 	rs := h.send("/export")
 	if len(rs) != 1 || rs[0].Doc == nil || !rs[0].Personal {
 		t.Fatalf("export = %+v, want one personal reply with a document", rs)
@@ -435,6 +438,15 @@ func TestExport(t *testing.T) {
 	if x.User.PlatformID != alice || x.User.Step != 2 || len(x.Reflections) != 2 ||
 		x.Reflections[1].Text != "first <b>thought</b> & \"quotes\"" || x.Reflections[0].Text != "second" {
 		t.Fatalf("export = %+v", x)
+	}
+	// Times are UTC; unset ones are left out.
+	want := h.clock.Now().AddDate(0, 0, 7).UTC()
+	if pu := x.User.PausedUntil; !x.User.Paused || pu == nil || !pu.Equal(want) || pu.Location() != time.UTC {
+		t.Fatalf("export paused %v until %v, want paused until %v (UTC)", x.User.Paused, pu, want)
+	}
+	if x.User.LastPromptAt != nil || x.User.LastCheckInAt != nil || x.User.PromptsUnanswered != 0 {
+		t.Fatalf("export of someone never prompted: last prompt %v, last check-in %v, unanswered %d; want none",
+			x.User.LastPromptAt, x.User.LastCheckInAt, x.User.PromptsUnanswered)
 	}
 }
 

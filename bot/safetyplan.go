@@ -258,45 +258,6 @@ func (e *Engine) showPlan(u *User, p SafetyPlan) []Reply {
 	return []Reply{{Text: b.text(), Personal: true, Buttons: [][]Button{rows}}}
 }
 
-// ExportSafetyPlan is the safety plan in an Export.
-type ExportSafetyPlan struct {
-	WarningSigns string    `json:"warning_signs"`
-	Calming      string    `json:"things_that_calm_me"`
-	People       string    `json:"people_i_can_contact"`
-	Places       string    `json:"safe_places"`
-	UpdatedAt    time.Time `json:"updated_at"`
-}
-
-// ExportMood is one check-in answer in an Export.
-type ExportMood struct {
-	Date string `json:"date"`
-	Mood Mood   `json:"answer"`
-}
-
-// exportCare adds the safety plan and the check-ins to x.
-func (e *Engine) exportCare(ctx context.Context, u *User, x *Export) error {
-	if ps, ok := e.planStore(); ok {
-		p, err := ps.SafetyPlan(ctx, u.ID)
-		if err != nil {
-			return fmt.Errorf("export safety plan: %w", err)
-		}
-		if !p.Empty() {
-			x.SafetyPlan = &ExportSafetyPlan{WarningSigns: p.WarningSigns, Calming: p.Calming, People: p.People, Places: p.Places, UpdatedAt: p.UpdatedAt.UTC()}
-		}
-	}
-	x.CheckIns = []ExportMood{}
-	if ms, ok := e.Store.(MoodStore); ok {
-		es, err := ms.Moods(ctx, u.ID, "0000-01-01")
-		if err != nil {
-			return fmt.Errorf("export check-ins: %w", err)
-		}
-		for _, en := range es {
-			x.CheckIns = append(x.CheckIns, ExportMood{Date: en.Date, Mood: en.Mood})
-		}
-	}
-	return nil
-}
-
 // flowDone says whether a message ends the flow in progress: any command
 // but /safetyplan, any button but the flow's own.
 func flowDone(in Incoming, cmd Command, isCmd bool) bool {

@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"fmt"
 	"sync"
 	"time"
 )
@@ -103,7 +102,7 @@ func (e *Engine) Nudge(u *User) []Reply {
 	var b textBuilder
 	n := len(nudgeOpeners)
 	b.plain(nudgeOpeners[(day%n+n)%n]).para().
-		bold(fmt.Sprintf("Step %d of %d — %s", st.Number, len(e.Program.Steps), st.Title)).para().
+		bold(e.stepHeading(st)).para().
 		italic(prompt).para().
 		plain(nudgeClosing(u.Role))
 	return []Reply{{Text: b.text(), Personal: true, Buttons: [][]Button{{
@@ -125,8 +124,10 @@ var nudgeOpeners = []string{
 // every call, and the scheduler renders a prompt per person.
 var zones sync.Map // name -> *time.Location
 
-// zone returns the named IANA zone, or UTC if it cannot be loaded.
-func zone(name string) *time.Location {
+// Zone returns the named IANA zone, or UTC if it cannot be loaded (the
+// engine only stores names it could load). Zones are cached: the scheduler
+// looks one up for every person it plans.
+func Zone(name string) *time.Location {
 	if loc, ok := zones.Load(name); ok {
 		return loc.(*time.Location)
 	}

@@ -1,9 +1,6 @@
 package bot
 
-import (
-	"context"
-	"time"
-)
+import "context"
 
 // Store keeps people and their journals. storage.Store implements it with
 // SQLite. Methods return an *Error with code ENOTFOUND where they say so.
@@ -48,6 +45,3 @@ type JournalStore interface {
 type Sender interface {
 	Send(ctx context.Context, to Address, replies []Reply) error
 }
-
-// Clock is the source of time; tests inject a fake.
-type Clock func() time.Time

@@ -212,15 +212,7 @@ func (s *scanner) key() []string {
 		case c == '"' || c == '\'':
 			s.i++
 			start := s.i
-			for s.i < len(s.src) && s.src[s.i] != c && s.src[s.i] != '\n' {
-				if c == '"' && s.src[s.i] == '\\' {
-					s.i++
-				}
-				s.i++
-			}
-			if s.i > len(s.src) {
-				s.i = len(s.src)
-			}
+			s.stringBody(c)
 			k = string(s.src[start:s.i])
 			if s.i < len(s.src) {
 				s.i++ // closing quote
@@ -281,69 +273,64 @@ func (s *scanner) value(field string, depth int) {
 	case s.peek(0) == '"' || s.peek(0) == '\'':
 		q := s.src[s.i]
 		s.i++
-		for s.i < len(s.src) && s.src[s.i] != q && s.src[s.i] != '\n' {
-			if q == '"' && s.src[s.i] == '\\' {
-				s.i++
-			}
-			s.i++
-		}
+		s.stringBody(q)
 		if s.i < len(s.src) && s.src[s.i] == q {
 			s.i++
 		}
-		if s.i > len(s.src) {
-			s.i = len(s.src)
-		}
 	case s.peek(0) == '[':
-		s.i++
-		for n := 0; ; {
-			s.skipBlank(true)
-			if s.i >= len(s.src) {
-				return
-			}
-			switch s.src[s.i] {
-			case ']':
-				s.i++
-				return
-			case ',':
-				s.i++
-				continue
-			}
-			start := s.i
+		n := 0
+		s.items(']', func() {
 			elem := index(field, n)
 			s.pos[elem] = s.lineAt(s.i)
 			s.value(elem, depth+1)
 			n++
-			if s.i == start {
-				s.i++
-			}
-		}
+		})
 	case s.peek(0) == '{':
-		s.i++
-		for {
-			s.skipBlank(true)
-			if s.i >= len(s.src) {
-				return
-			}
-			switch s.src[s.i] {
-			case '}':
-				s.i++
-				return
-			case ',':
-				s.i++
-				continue
-			}
-			start := s.i
-			s.keyValue(field, depth+1)
-			if s.i == start {
-				s.i++
-			}
-		}
+		s.items('}', func() { s.keyValue(field, depth+1) })
 	default: // numbers, booleans, dates
 		for s.i < len(s.src) {
 			switch s.src[s.i] {
 			case ',', ']', '}', '\n', '#':
 				return
 			}
+			s.i++
+		}
+	}
+}
+
+// stringBody skips the content of a one-line string whose opening quote q
+// was just read, up to its closing quote, the end of the line or of src.
+func (s *scanner) stringBody(q byte) {
+	for s.i < len(s.src) && s.src[s.i] != q && s.src[s.i] != '\n' {
+		if q == '"' && s.src[s.i] == '\\' {
+			s.i++ // the escaped character
+		}
+		s.i++
+	}
+	s.i = min(s.i, len(s.src))
+}
+
+// items reads the comma-separated items of an array or inline table, from
+// its opening bracket to close, calling each at the start of every item.
+// An item each cannot read is skipped a byte at a time.
+func (s *scanner) items(close byte, each func()) {
+	s.i++
+	for {
+		s.skipBlank(true)
+		if s.i >= len(s.src) {
+			return
+		}
+		switch s.src[s.i] {
+		case close:
+			s.i++
+			return
+		case ',':
+			s.i++
+			continue
+		}
+		start := s.i
+		each()
+		if s.i == start {
 			s.i++
 		}
 	}
