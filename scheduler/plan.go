@@ -2,7 +2,6 @@ package scheduler
 
 import (
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/trustbot/trustbot/bot"
@@ -62,7 +61,7 @@ func (p Planner) plan(u *bot.User, now time.Time, min date) time.Time {
 			after = u.PausedUntil
 		}
 	}
-	loc := zone(u.TimeZone)
+	loc := bot.Zone(u.TimeZone)
 	clock, ok := parseClock(u.NudgeTime)
 	if !ok {
 		clock = defaultNudge
@@ -240,22 +239,4 @@ func parseClock(s string) (int, bool) {
 		return 0, false
 	}
 	return h*60 + m, true
-}
-
-// zones caches loaded locations: time.LoadLocation parses the zone data
-// on every call, and a sweep looks up one zone per person.
-var zones sync.Map // name -> *time.Location
-
-// zone returns the IANA zone name, or UTC for a name it cannot load (the
-// engine only stores names it could load).
-func zone(name string) *time.Location {
-	if l, ok := zones.Load(name); ok {
-		return l.(*time.Location)
-	}
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return time.UTC
-	}
-	zones.Store(name, loc)
-	return loc
 }

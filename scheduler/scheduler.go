@@ -355,7 +355,7 @@ func (s *Scheduler) claim(ctx context.Context, now time.Time, batch int, jobs, d
 func (s *Scheduler) decide(u *bot.User, now time.Time) *job {
 	due := u.NextDue
 	j := &job{n: &bot.Nudge{User: u, Was: due}, due: due}
-	loc := zone(u.TimeZone)
+	loc := bot.Zone(u.TimeZone)
 	dueDay, today := dateOf(due, loc), dateOf(now, loc)
 	skip := func() *job {
 		u.NextDue = s.plan(u, now, dueDay.add(1))
@@ -444,7 +444,7 @@ func (s *Scheduler) deliver(claimCtx, sendCtx context.Context, j *job, now time.
 // for the day.
 func (s *Scheduler) retry(j *job, now time.Time, log *slog.Logger, err error) {
 	n := j.n
-	loc := zone(n.User.TimeZone)
+	loc := bot.Zone(n.User.TimeZone)
 	wait := orDefault(s.RetryDelay, 5*time.Minute) << min(max(n.Attempt-1, 0), 10)
 	next := now.Add(wait)
 	if n.Attempt >= orDefault(s.MaxAttempts, 4) || dateOf(next, loc).String() != n.Date || s.quietAt(next, loc) {

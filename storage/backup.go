@@ -85,26 +85,16 @@ func Backup(ctx context.Context, src, dst string) (res BackupResult, err error) 
 // backup API, in one step.
 func copyDB(ctx context.Context, src, dst string) error {
 	// The source is opened like the Store's readers: query-only.
-	srcDB, err := sql.Open("sqlite3", dsn(src, true))
+	srcConn, closeSrc, err := connect(ctx, dsn(src, true))
 	if err != nil {
 		return err
 	}
-	defer srcDB.Close()
-	srcConn, err := srcDB.Conn(ctx)
+	defer closeSrc()
+	dstConn, closeDst, err := connect(ctx, dst)
 	if err != nil {
 		return err
 	}
-	defer srcConn.Close()
-	dstDB, err := sql.Open("sqlite3", dst)
-	if err != nil {
-		return err
-	}
-	defer dstDB.Close()
-	dstConn, err := dstDB.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer dstConn.Close()
+	defer closeDst()
 
 	return dstConn.Raw(func(d any) error {
 		return srcConn.Raw(func(s any) error {
@@ -132,6 +122,21 @@ func copyDB(ctx context.Context, src, dst string) error {
 			}
 		})
 	})
+}
+
+// connect opens one connection to the database named by the data source
+// name; closeAll closes it and its pool.
+func connect(ctx context.Context, name string) (conn *sql.Conn, closeAll func(), err error) {
+	db, err := sql.Open("sqlite3", name)
+	if err != nil {
+		return nil, nil, err
+	}
+	conn, err = db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return conn, func() { conn.Close(); db.Close() }, nil
 }
 
 // checkCopy makes the copy a self-contained file (rollback journal instead

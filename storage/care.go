@@ -13,8 +13,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/mattn/go-sqlite3"
-
 	"github.com/trustbot/trustbot/bot"
 )
 
@@ -42,9 +40,7 @@ func (s *Store) SetMood(ctx context.Context, userID int64, date string, m bot.Mo
 			ON CONFLICT (user_id, local_date) DO UPDATE SET mood = excluded.mood`, userID, date, string(m))
 		return err
 	})
-	if isConstraint(err, sqlite3.ErrConstraintForeignKey) {
-		err = bot.Errorf(bot.ENOTFOUND, "User not found.")
-	}
+	err = userMissing(err)
 	if err != nil {
 		return fmt.Errorf("set mood of user %d: %w", userID, err)
 	}
@@ -134,9 +130,7 @@ func (s *Store) SaveSafetyPlan(ctx context.Context, userID int64, p bot.SafetyPl
 				people = excluded.people, places = excluded.places, updated_at = excluded.updated_at`, args...)
 		return err
 	})
-	if isConstraint(err, sqlite3.ErrConstraintForeignKey) {
-		err = bot.Errorf(bot.ENOTFOUND, "User not found.")
-	}
+	err = userMissing(err)
 	if err != nil {
 		return fmt.Errorf("save safety plan of user %d: %w", userID, err)
 	}

@@ -26,12 +26,7 @@ func (s *Store) AddTelegramInbox(ctx context.Context, ids []int64, raws [][]byte
 		return nil
 	}
 	now := s.now().Unix()
-	err := s.write(ctx, func(conn *sql.Conn) error {
-		tx, err := conn.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback()
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO telegram_inbox (update_id, raw, received_at)
 			VALUES (?, ?, ?) ON CONFLICT (update_id) DO NOTHING`)
 		if err != nil {
@@ -43,7 +38,7 @@ func (s *Store) AddTelegramInbox(ctx context.Context, ids []int64, raws [][]byte
 				return err
 			}
 		}
-		return tx.Commit()
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("add %d telegram updates to the inbox: %w", len(ids), err)

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mattn/go-sqlite3"
-
 	"github.com/trustbot/trustbot/bot"
 )
 
@@ -44,9 +42,7 @@ func (s *Store) AddReflection(ctx context.Context, r *bot.Reflection) error {
 		created = time.Unix(at, 0).UTC()
 		return nil
 	})
-	if isConstraint(err, sqlite3.ErrConstraintForeignKey) {
-		err = bot.Errorf(bot.ENOTFOUND, "User not found.")
-	}
+	err = userMissing(err)
 	if err != nil {
 		return fmt.Errorf("add reflection of user %d: %w", r.UserID, err)
 	}

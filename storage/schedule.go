@@ -285,12 +285,7 @@ func (s *Store) FinishNudges(ctx context.Context, now time.Time, ns []*bot.Nudge
 	if len(outcomes) == 0 {
 		return nil
 	}
-	err := s.writeNormal(ctx, func(conn *sql.Conn) error {
-		tx, err := conn.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback()
+	err := s.writeNormalTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, finishSQL, jsonOf(outcomes), now.Unix()); err != nil {
 			return err
 		}
@@ -304,7 +299,7 @@ func (s *Store) FinishNudges(ctx context.Context, now time.Time, ns []*bot.Nudge
 				return err
 			}
 		}
-		return tx.Commit()
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("finish nudges: %w", err)

@@ -59,21 +59,7 @@ func bigStats(t *testing.T, s *Store) {
 func TestDueUsers_queryPlan(t *testing.T) {
 	s := MustOpen(t)
 	bigStats(t, s)
-	rows, err := s.r.Query("EXPLAIN QUERY PLAN "+dueQuery, time.Now().Unix(), 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
-	got := strings.Join(plan, "\n")
+	got := queryPlan(t, s, dueQuery, time.Now().Unix(), 100)
 	t.Logf("EXPLAIN QUERY PLAN:\n%s", got)
 	if !strings.Contains(got, "SEARCH users USING INDEX users_next_due (next_due<?)") {
 		t.Errorf("the due query does not search users_next_due:\n%s", got)
@@ -95,21 +81,7 @@ func TestClaimNudges_queryPlans(t *testing.T) {
 		"claim": claimSQL, "take": takeSQL, "move": moveSQL, "prune": pruneSQL,
 		"finish": finishSQL, "unreachable": unreachableSQL, "skip": skipSQL,
 	} {
-		rows, err := s.r.Query("EXPLAIN QUERY PLAN "+q, 1, "[]")
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		got := strings.Join(plan, "\n")
+		got := queryPlan(t, s, q, 1, "[]")
 		t.Logf("%s:\n%s", name, got)
 		for _, bad := range []string{"SCAN users", "SCAN nudges"} {
 			if strings.Contains(got, bad) {
@@ -117,6 +89,29 @@ func TestClaimNudges_queryPlans(t *testing.T) {
 			}
 		}
 	}
+}
+
+// queryPlan returns SQLite's EXPLAIN QUERY PLAN for query, one step a line.
+func queryPlan(tb testing.TB, s *Store, query string, args ...any) string {
+	tb.Helper()
+	rows, err := s.r.Query("EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		tb.Fatalf("explain %q: %v", query, err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			tb.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	return strings.Join(plan, "\n")
 }
 
 func TestDueUsers(t *testing.T) {

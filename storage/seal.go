@@ -3,8 +3,9 @@ package storage
 // Encryption at rest.
 //
 // With a key (Options.Key), the personal text a person gives us — a
-// reflection's text and prompt, their display name (users.name) and the
-// answers of their safety plan (safety_plans, see care.go) — is
+// reflection's text and prompt, their display name (users.name), the
+// answers of their safety plan (safety_plans, see care.go) and the raw
+// Telegram updates not yet handled (telegram_inbox, see inbox.go) — is
 // sealed with AES-256-GCM before it is written, and opened when it is read.
 // Everything else (steps, times, settings, platform ids, which are needed
 // to find a person) stays in the clear, so the schedule, the stats and the
@@ -326,8 +327,9 @@ func (s *Store) checkKeys(ctx context.Context, kr keyring) (plain int, err error
 }
 
 // Plaintext returns how many personal values (reflection texts and
-// prompts, names) were stored in the clear when the store was opened: with
-// a key, `trustbot rekey` seals them.
+// prompts, names, safety plan answers, unhandled Telegram updates) were
+// stored in the clear when the store was opened: with a key, `trustbot
+// rekey` seals them.
 func (s *Store) Plaintext() int { return s.plain }
 
 // RekeyResult counts what Rekey changed.
@@ -473,13 +475,8 @@ func (s *Store) reseal(ctx context.Context, r resealer, batch int) (int, error) 
 	changed := 0
 	last := int64(0)
 	for {
-		n := 0
-		err := s.write(ctx, func(conn *sql.Conn) error {
-			tx, err := conn.BeginTx(ctx, nil)
-			if err != nil {
-				return err
-			}
-			defer tx.Rollback()
+		n, updated := 0, 0
+		err := s.writeTx(ctx, func(tx *sql.Tx) error {
 			rows, err := tx.QueryContext(ctx, r.read, last, batch)
 			if err != nil {
 				return err
@@ -508,15 +505,13 @@ func (s *Store) reseal(ctx context.Context, r resealer, batch int) (int, error) 
 					return fmt.Errorf("%s row %v: %w", r.table, args[len(args)-1], err)
 				}
 			}
-			if err := tx.Commit(); err != nil {
-				return err
-			}
-			changed += len(updates)
+			updated = len(updates)
 			return nil
 		})
 		if err != nil {
 			return changed, err
 		}
+		changed += updated
 		if n < batch {
 			return changed, nil
 		}

@@ -16,7 +16,7 @@
 // second; the zero time is stored as NULL.
 //
 // Opened with a key (OpenWith), the personal text (reflections, their
-// prompts, display names) is sealed at rest with AES-256-GCM; see seal.go.
+// prompts, display names, safety plans, unhandled Telegram updates) is sealed at rest with AES-256-GCM; see seal.go.
 // Backup copies the database while it is in use; Stats counts without
 // reading any text.
 package storage
@@ -291,6 +291,31 @@ func (s *Store) writeNormal(ctx context.Context, fn func(*sql.Conn) error) error
 	})
 }
 
+// inTx runs fn in a transaction on conn (BEGIN IMMEDIATE on the writer)
+// and commits it, or rolls it back if fn fails.
+func inTx(ctx context.Context, conn *sql.Conn, fn func(*sql.Tx) error) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// writeTx runs fn in a transaction on the writer connection (see inTx);
+// its commit is durable.
+func (s *Store) writeTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	return s.write(ctx, func(conn *sql.Conn) error { return inTx(ctx, conn, fn) })
+}
+
+// writeNormalTx is writeTx with the commit not fsynced (see writeNormal).
+func (s *Store) writeNormalTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	return s.writeNormal(ctx, func(conn *sql.Conn) error { return inTx(ctx, conn, fn) })
+}
+
 // restore runs query to put conn back into its default state, or discards
 // the connection so that the pool opens a fresh one with the DSN's settings.
 func restore(conn *sql.Conn, query string) {
@@ -462,6 +487,16 @@ func fromUnix(n sql.NullInt64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(n.Int64, 0).UTC()
+}
+
+// userMissing turns the foreign key failure of a write about a person who
+// does not exist (e.g. deleted meanwhile) into ENOTFOUND; other errors pass
+// through.
+func userMissing(err error) error {
+	if isConstraint(err, sqlite3.ErrConstraintForeignKey) {
+		return bot.Errorf(bot.ENOTFOUND, "User not found.")
+	}
+	return err
 }
 
 // isConstraint reports whether err is the SQLite constraint violation code.

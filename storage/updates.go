@@ -41,12 +41,7 @@ func (s *Store) MarkTelegramUpdatesHandled(ctx context.Context, ids []int64, now
 	if len(ids) == 0 {
 		return nil
 	}
-	err := s.writeNormal(ctx, func(conn *sql.Conn) error {
-		tx, err := conn.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback()
+	err := s.writeNormalTx(ctx, func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO telegram_updates (update_id, handled_at) VALUES (?, ?)
 			ON CONFLICT (update_id) DO UPDATE SET handled_at = excluded.handled_at`)
 		if err != nil {
@@ -73,7 +68,7 @@ func (s *Store) MarkTelegramUpdatesHandled(ctx context.Context, ids []int64, now
 			now.Add(-updateMemory).Unix()); err != nil {
 			return err
 		}
-		return tx.Commit()
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("mark %d telegram updates handled: %w", len(ids), err)

@@ -76,21 +76,7 @@ func TestTelegramUpdates(t *testing.T) {
 
 	t.Run("PruneUsesIndex", func(t *testing.T) {
 		s := MustOpen(t)
-		rows, err := s.r.QueryContext(ctx, "EXPLAIN QUERY PLAN DELETE FROM telegram_updates WHERE handled_at < ?", t0.Unix())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		var plan []string
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		if p := strings.Join(plan, "; "); !strings.Contains(p, "telegram_updates_handled_at") {
+		if p := queryPlan(t, s, "DELETE FROM telegram_updates WHERE handled_at < ?", t0.Unix()); !strings.Contains(p, "telegram_updates_handled_at") {
 			t.Fatalf("pruning scans the table: plan %q does not use telegram_updates_handled_at", p)
 		}
 	})

@@ -200,3 +200,56 @@ func onDisk(t *testing.T, files []string, s string) bool {
 	}
 	return false
 }
+
+// Every table about a person must go with them on /delete: a table with a
+// user_id column must reference users (id) ON DELETE CASCADE, and any other
+// table must be listed here with the reason it holds nothing of a person
+// once DeleteUser returns. A new table fails this test until its author
+// decides which it is.
+func TestDeleteUser_everyTableCascades(t *testing.T) {
+	notAboutAPerson := map[string]string{
+		"users":            "the person's own row",
+		"migrations":       "the schema version",
+		"chat_messages":    "erased explicitly by DeleteUser (see TestChatMessages)",
+		"telegram_updates": "update ids and times only, no person",
+		"telegram_inbox":   "updates not yet handled; each row goes once handled",
+	}
+	s := MustOpen(t)
+	rows, err := s.r.Query(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, name)
+	}
+	if err := rows.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cascading := 0
+	for _, table := range tables {
+		hasUserID := count(t, s, `SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = 'user_id'`, table) > 0
+		if !hasUserID {
+			if _, ok := notAboutAPerson[table]; !ok {
+				t.Errorf("table %s has no user_id column and is not listed in notAboutAPerson: does DeleteUser erase it?", table)
+			}
+			continue
+		}
+		n := count(t, s, `SELECT COUNT(*) FROM pragma_foreign_key_list(?)
+			WHERE "table" = 'users' AND "from" = 'user_id' AND "to" = 'id' AND on_delete = 'CASCADE'`, table)
+		if n != 1 {
+			t.Errorf("table %s: user_id does not reference users (id) ON DELETE CASCADE, so DeleteUser leaves its rows", table)
+			continue
+		}
+		cascading++
+	}
+	// reflections, nudges, safety_plans, moods: each has its own test
+	// that DeleteUser erases its rows.
+	if cascading < 4 {
+		t.Errorf("tables cascading from users: got %d, want at least 4 (reflections, nudges, safety_plans, moods)", cascading)
+	}
+}

@@ -22,12 +22,7 @@ func (s *Store) RecordMessageBatch(ctx context.Context, p bot.Platform, byChat m
 	if n == 0 {
 		return nil
 	}
-	err := s.writeNormal(ctx, func(conn *sql.Conn) error {
-		tx, err := conn.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback()
+	err := s.writeNormalTx(ctx, func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO chat_messages (platform, chat_id, message_id, from_bot, at)
 			VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
 		if err != nil {
@@ -49,7 +44,7 @@ func (s *Store) RecordMessageBatch(ctx context.Context, p bot.Platform, byChat m
 		if _, err := tx.ExecContext(ctx, `DELETE FROM chat_messages WHERE at < ?`, now.Add(-MessageMemory).Unix()); err != nil {
 			return err
 		}
-		return tx.Commit()
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("record %d messages of %d %s chats: %w", n, len(byChat), p, err)
