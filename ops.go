@@ -69,11 +69,10 @@ func (c Config) checkEncryption(name string) error {
 
 // openStore opens the database at path with the config's encryption key.
 // A key that cannot be read, or that does not fit the database, is a config
-// error (exit 2); so is a directory that is missing or not writable.
+// error (exit 2); so is a directory that is missing or not writable, which
+// only the operator can fix, so a service manager should not keep
+// restarting trustbot.
 func openStore(cfg Config, path string, log *slog.Logger) (*storage.Store, error) {
-	if err := checkDBDir(path); err != nil {
-		return nil, err
-	}
 	var o storage.Options
 	if f := cfg.Storage.EncryptionKeyFile; f != "" {
 		k, err := storage.LoadKeyFile(f)
@@ -88,8 +87,12 @@ func openStore(cfg Config, path string, log *slog.Logger) (*storage.Store, error
 	}
 	st, err := storage.OpenWith(path, o)
 	var ke *storage.KeyError
-	if errors.As(err, &ke) {
+	var le *storage.LocationError
+	switch {
+	case errors.As(err, &ke):
 		return nil, configErrorf("%v", err)
+	case errors.As(err, &le):
+		return nil, configErrorf("storage.path: %v: create the directory, or make it writable by the user trustbot runs as, or point storage.path elsewhere", err)
 	}
 	if err != nil {
 		return nil, err

@@ -147,19 +147,19 @@ func createFile(path string) error {
 	fi, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("open store %q: directory %q does not exist", path, dir)
+		return locationErrorf("open store %q: directory %q does not exist", path, dir)
 	case err != nil:
 		return fmt.Errorf("open store %q: %w", path, err)
 	case !fi.IsDir():
-		return fmt.Errorf("open store %q: %q is not a directory", path, dir)
+		return locationErrorf("open store %q: %q is not a directory", path, dir)
 	}
 	_, statErr := os.Stat(path)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if errors.Is(err, fs.ErrPermission) {
 		if errors.Is(statErr, fs.ErrNotExist) {
-			return fmt.Errorf("open store %q: directory %q is not writable", path, dir)
+			return locationErrorf("open store %q: directory %q is not writable", path, dir)
 		}
-		return fmt.Errorf("open store %q: the file is not writable", path)
+		return locationErrorf("open store %q: the file is not writable", path)
 	}
 	if err != nil {
 		return fmt.Errorf("open store %q: %w", path, err)
@@ -180,6 +180,22 @@ func createFile(path string) error {
 	return nil
 }
 
+// LocationError says that the database cannot live where it was asked to:
+// its directory is missing or not writable, or the file is not writable.
+// Only the operator can fix that, so callers may treat it as a
+// configuration error rather than a failure worth retrying.
+type LocationError struct {
+	msg string
+	err error
+}
+
+func (e *LocationError) Error() string { return e.msg }
+func (e *LocationError) Unwrap() error { return e.err }
+
+func locationErrorf(format string, args ...any) error {
+	return &LocationError{msg: fmt.Sprintf(format, args...)}
+}
+
 // explain makes a failure of the first connection actionable when its cause
 // is the directory: in WAL mode SQLite must create path-wal and path-shm next
 // to the database, and without them it reports "unable to open database
@@ -188,7 +204,7 @@ func explain(path string, err error) error {
 	dir := filepath.Dir(path)
 	f, terr := os.CreateTemp(dir, ".trustbot-probe-*")
 	if terr != nil {
-		return fmt.Errorf("directory %q is not writable (SQLite keeps its -wal and -shm files there): %w", dir, err)
+		return &LocationError{msg: fmt.Sprintf("directory %q is not writable (SQLite keeps its -wal and -shm files there): %v", dir, err), err: err}
 	}
 	f.Close()
 	os.Remove(f.Name())

@@ -449,14 +449,15 @@ func TestOpen_errors(t *testing.T) {
 	}
 	for _, tt := range []struct {
 		name, path, want string
+		location         bool // a *LocationError: the operator must fix where the file lives
 	}{
 		{"missing directory", filepath.Join(dir, "nope", "trustbot.db"),
-			fmt.Sprintf("open store %q: directory %q does not exist", filepath.Join(dir, "nope", "trustbot.db"), filepath.Join(dir, "nope"))},
+			fmt.Sprintf("open store %q: directory %q does not exist", filepath.Join(dir, "nope", "trustbot.db"), filepath.Join(dir, "nope")), true},
 		{"parent is a file", filepath.Join(file, "trustbot.db"),
-			fmt.Sprintf("open store %q: %q is not a directory", filepath.Join(file, "trustbot.db"), file)},
-		{"empty path", "", `open store "": want the path of a database file`},
-		{"memory", ":memory:", `open store ":memory:": want the path of a database file`},
-		{"path is a directory", dir, fmt.Sprintf("open store %q", dir)},
+			fmt.Sprintf("open store %q: %q is not a directory", filepath.Join(file, "trustbot.db"), file), true},
+		{"empty path", "", `open store "": want the path of a database file`, false},
+		{"memory", ":memory:", `open store ":memory:": want the path of a database file`, false},
+		{"path is a directory", dir, fmt.Sprintf("open store %q", dir), false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s, err := Open(tt.path)
@@ -466,6 +467,10 @@ func TestOpen_errors(t *testing.T) {
 			}
 			if !strings.HasPrefix(err.Error(), tt.want) {
 				t.Errorf("got error %q, want %q", err, tt.want)
+			}
+			var le *LocationError
+			if got := errors.As(err, &le); got != tt.location {
+				t.Errorf("errors.As(%q, *LocationError) = %v, want %v", err, got, tt.location)
 			}
 		})
 	}
