@@ -29,12 +29,12 @@ func TestGroupPrivacy(t *testing.T) {
 	h.api.SendText(bob, group, "I think trust is hard")                                                                                 // plain text: ignored
 	h.api.SendText(bob, group, "/step@SomeOtherBot 3")                                                                                  // another bot's command: ignored
 	h.api.SendText(alice, group, "/journal@trustbot_BOT")                                                                               // personal: a pointer to the private chat
-	msgs := h.api.WaitMessages(t, group.ID, 1, wait)                                                                                    // (the two above were handled first: same chat, in order)
+	h.api.WaitMessages(t, group.ID, 1, wait)                                                                                            // (the two above were handled first: same chat, in order)
 	h.api.SendText(bob, group, "/step@TrustBot_bot 2")                                                                                  // answered
 	h.api.SendText(bob, group, "/help")                                                                                                 // unaddressed commands are answered too
 	h.api.Message(bob, group, map[string]any{"new_chat_members": []any{map[string]any{"id": 7, "is_bot": false, "first_name": "Dan"}}}) // a service message
 	h.api.Message(bob, group, map[string]any{"sticker": map[string]any{"file_id": "s1", "file_unique_id": "u1", "type": "regular", "width": 512, "height": 512, "is_animated": false, "is_video": false}})
-	msgs = h.api.WaitMessages(t, group.ID, 3, wait)
+	msgs := h.api.WaitMessages(t, group.ID, 3, wait)
 
 	if got, want := msgs[0].Text, "That one is just for our private chat."; !strings.HasPrefix(got, want) {
 		t.Errorf("/journal in a group: got %q, want %q (and a link, checked below)", got, want)

@@ -62,18 +62,25 @@ func (m *marks) mark(id int64) {
 // run writes batches until close is called, then writes what is left.
 func (m *marks) run() {
 	defer close(m.done)
+	batchLoop(m.kick, m.stop, m.flush)
+	m.flush()
+}
+
+// batchLoop calls flush markEvery after each kick (at once if stop closes
+// meanwhile), until stop is closed: the write loop of marks and recorder.
+// The caller writes what is left.
+func batchLoop(kick, stop <-chan struct{}, flush func()) {
 	for {
 		select {
-		case <-m.kick:
+		case <-kick:
 			t := time.NewTimer(markEvery)
 			select {
 			case <-t.C:
-			case <-m.stop:
+			case <-stop:
 				t.Stop()
 			}
-			m.flush()
-		case <-m.stop:
-			m.flush()
+			flush()
+		case <-stop:
 			return
 		}
 	}

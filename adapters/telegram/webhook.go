@@ -36,16 +36,20 @@ func (a *Adapter) handler() http.Handler {
 		return mux
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		a.mu.Lock()
-		stopping := a.stopping
-		a.mu.Unlock()
-		if stopping {
+		if a.isStopping() {
 			http.Error(w, "shutting down", http.StatusServiceUnavailable)
 			return
 		}
 		io.WriteString(w, "ok\n")
 	})
 	return mux
+}
+
+// isStopping reports whether Run is shutting down.
+func (a *Adapter) isStopping() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.stopping
 }
 
 // serveUpdate accepts one update from Telegram. The library's own webhook
@@ -70,10 +74,7 @@ func (a *Adapter) serveUpdate(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not a Telegram update", http.StatusBadRequest)
 		return
 	}
-	a.mu.Lock()
-	stopping := a.stopping
-	a.mu.Unlock()
-	if stopping {
+	if a.isStopping() {
 		// Not 2xx: Telegram keeps the update and delivers it again later.
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return

@@ -108,24 +108,11 @@ func (r *recorder) run() {
 	r.running = true
 	r.mu.Unlock()
 	defer close(r.done)
-	for {
-		select {
-		case <-r.kick:
-			t := time.NewTimer(markEvery)
-			select {
-			case <-t.C:
-			case <-r.stop:
-				t.Stop()
-			}
-			r.flush()
-		case <-r.stop:
-			r.mu.Lock()
-			r.running = false
-			r.mu.Unlock()
-			r.flush()
-			return
-		}
-	}
+	batchLoop(r.kick, r.stop, r.flush)
+	r.mu.Lock()
+	r.running = false
+	r.mu.Unlock()
+	r.flush()
 }
 
 // flush writes what was added so far, and returns once it is written.

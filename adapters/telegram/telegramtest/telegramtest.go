@@ -29,6 +29,7 @@ package telegramtest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -542,32 +543,18 @@ func (s *Server) AllMessages() []Message {
 // and returns them all; it fails the test after timeout.
 func (s *Server) WaitMessages(tb testing.TB, chat int64, n int, timeout time.Duration) []Message {
 	tb.Helper()
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	for {
-		s.mu.Lock()
-		if len(s.messages[chat]) >= n {
-			s.mu.Unlock()
-			return s.Messages(chat)
-		}
-		ch, ok := s.chatChanged[chat]
-		if !ok {
-			ch = make(chan struct{})
-			s.chatChanged[chat] = ch
-		}
-		s.mu.Unlock()
-		select {
-		case <-ch:
-		case <-deadline.C:
-			got := s.Messages(chat)
-			var texts []string
-			for _, m := range got {
-				texts = append(texts, firstLine(m.Text))
-			}
-			tb.Fatalf("telegramtest: waited %s for %d messages to chat %d, got %d: %q", timeout, n, chat, len(got), texts)
-			return nil
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if s.WaitCount(chat, n, ctx.Done()) {
+		return s.Messages(chat)
 	}
+	got := s.Messages(chat)
+	var texts []string
+	for _, m := range got {
+		texts = append(texts, firstLine(m.Text))
+	}
+	tb.Fatalf("telegramtest: waited %s for %d messages to chat %d, got %d: %q", timeout, n, chat, len(got), texts)
+	return nil
 }
 
 func firstLine(s string) string {
